@@ -1,0 +1,27 @@
+# Two commands: `make run` serves the demo workshop, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export WORKSHOP_PORT ?= 5000
+
+.PHONY: run test migrate demo clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,postgres,redis]'
+	touch $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/flask --app workshop db upgrade
+
+run: migrate
+	$(BIN)/flask --app workshop demo --if-empty
+	$(BIN)/python -m workshop.serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,123 @@
+"""Shared fixtures: every database test runs on SQLite and again on PostgreSQL.
+
+Services are found as ``make test`` promises: ``WORKSHOP_TEST_DATABASE_URL``
+(an admin connection; each test run makes and drops its own database next to
+it) and ``WORKSHOP_TEST_REDIS_URL`` if set, else the local PostgreSQL and
+Redis if they answer, else those tests skip. With ``CI=true`` a missing
+service or browser fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+
+import pytest
+
+# Before the app is imported: tests never touch the repository's instance/ folder.
+_INSTANCE = tempfile.mkdtemp(prefix="workshop-test-instance-")
+os.environ["WORKSHOP_INSTANCE_PATH"] = _INSTANCE
+os.environ["WORKSHOP_SECRET_KEY"] = "test-secret-" + secrets.token_hex(8)
+os.environ.pop("WORKSHOP_DATABASE_URL", None)
+os.environ.pop("WORKSHOP_MESSAGE_QUEUE", None)
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from workshop import create_app  # noqa: E402
+from workshop.db import db  # noqa: E402
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEFAULT_POSTGRES = "postgresql+psycopg://127.0.0.1:5432/test"
+
+
+def unavailable(reason: str):
+    """Skip on a developer's machine; fail in CI, where every service must be there."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: nothing may be skipped for a missing service)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get("WORKSHOP_TEST_DATABASE_URL", DEFAULT_POSTGRES)
+    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", url)
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A database of our own on the PostgreSQL server, dropped at the end of the run."""
+    admin_url = _postgres_admin_url()
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as connection:
+            name = f"workshop_test_{os.getpid()}_{secrets.token_hex(3)}"
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure to reach the server means "not available"
+        admin.dispose()
+        unavailable(f"PostgreSQL is not available at {admin_url}: {error.__class__.__name__}")
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'workshop.db'}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request):
+    """Each database test runs once per backend; the schema is made once per backend."""
+    url = request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "postgres_database")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ASYNC_MODE": "threading"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+def app_settings(database_url: str) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "ASYNC_MODE": "threading",
+        "TESTING": True,
+        "LIVE_FLUSH_SECONDS": 0.05,
+        "SERVER_NAME": "localhost",
+    }
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(app_settings(database_url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make():
+    from tests import factories
+
+    return factories

@@ -1,0 +1,61 @@
+"""The application factory: the app built from ``WORKSHOP_*`` settings and the features registered."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from workshop import config
+from workshop.extensions import compress, csrf, db, limiter, login_manager, migrate, socketio
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    instance_path = os.environ.get("WORKSHOP_INSTANCE_PATH") or None
+    app = Flask(__name__, static_folder=None, instance_path=instance_path, instance_relative_config=True)
+    app.config.update(config.FIXED)
+    app.config.update(config.settings_from_env(Path(app.instance_path)))
+    app.config.update(overrides or {})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    csrf.init_app(app)
+    compress.init_app(app)
+    limiter.init_app(app)
+    _init_login(app)
+    socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config["MESSAGE_QUEUE"],
+                      cors_allowed_origins=app.config.get("SOCKET_ALLOWED_ORIGINS"))
+
+    from workshop.assets import init_assets
+    from workshop.errors import register_error_pages
+    from workshop.security import register_security_headers
+    from workshop.templating import init_templating
+
+    init_assets(app)
+    init_templating(app)
+    register_error_pages(app)
+    register_security_headers(app)
+    _register_features(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from workshop.accounts.services import load_signed_in
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_signed_in)
+
+
+def _register_features(app: Flask) -> None:
+    from workshop import accounts, demo, live, workshops
+
+    for feature in (accounts, workshops, live, demo):
+        feature.init_app(app)

@@ -1,0 +1,78 @@
+"""Static files under content-hashed names, compressed once and cached for a year.
+
+``asset("css/app.css")`` in a template gives ``/static/css/app.3f1c9a2b7d10.css``.
+A changed file gets a new name, so browsers may keep the old one forever.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+
+import brotli
+from flask import Flask, Response, abort, request
+
+ONE_YEAR = 365 * 24 * 3600
+_COMPRESSIBLE = (".css", ".js", ".svg", ".txt", ".json")
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    mimetype: str
+    gzip: bytes | None
+    brotli: bytes | None
+
+
+def _hashed_name(relative: str, body: bytes) -> str:
+    digest = hashlib.sha256(body).hexdigest()[:12]
+    path = Path(relative)
+    return str(path.with_name(f"{path.stem}.{digest}{path.suffix}"))
+
+
+class Assets:
+    def __init__(self, folder: Path):
+        self.urls: dict[str, str] = {}
+        self.files: dict[str, Asset] = {}
+        for file in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "VERSIONS"):
+            relative = file.relative_to(folder).as_posix()
+            body = file.read_bytes()
+            hashed = _hashed_name(relative, body)
+            compress = file.suffix in _COMPRESSIBLE
+            self.urls[relative] = f"/static/{hashed}"
+            self.files[hashed] = Asset(
+                body=body,
+                mimetype=mimetypes.guess_type(file.name)[0] or "application/octet-stream",
+                gzip=gzip.compress(body, 9, mtime=0) if compress else None,
+                brotli=brotli.compress(body) if compress else None,
+            )
+
+    def url(self, relative: str) -> str:
+        return self.urls[relative]
+
+    def serve(self, filename: str) -> Response:
+        asset = self.files.get(filename)
+        if asset is None:
+            abort(404)
+        accepted = request.headers.get("Accept-Encoding", "")
+        body, encoding = asset.body, None
+        if asset.brotli is not None and "br" in accepted:
+            body, encoding = asset.brotli, "br"
+        elif asset.gzip is not None and "gzip" in accepted:
+            body, encoding = asset.gzip, "gzip"
+        response = Response(body, mimetype=asset.mimetype)
+        response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+        response.headers["Vary"] = "Accept-Encoding"
+        if encoding:
+            response.headers["Content-Encoding"] = encoding
+        return response
+
+
+def init_assets(app: Flask) -> None:
+    assets = Assets(Path(app.root_path) / "static")
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=assets.serve)
+    app.jinja_env.globals["asset"] = assets.url
+    app.extensions["assets"] = assets

@@ -1,0 +1,101 @@
+"""Configuration read from ``WORKSHOP_*`` environment variables.
+
+Every setting has a default that makes ``make run`` work on a laptop: SQLite
+in ``instance/``, one process, no message queue, no SMTP.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+ASYNC_MODES = ("gevent", "eventlet", "threading")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"WORKSHOP_{name}")
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"WORKSHOP_{name} must be a whole number, got {value!r}") from None
+
+
+def load_secret_key(instance_path: Path) -> str:
+    """The configured secret, else one generated once and kept in instance/.
+
+    Keeping it on disk means sessions and invite links survive a restart
+    without anyone having to invent a secret for a laptop install.
+    """
+    configured = _env("SECRET_KEY")
+    if configured:
+        return configured
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def settings_from_env(instance_path: Path) -> dict:
+    """Flask config keys derived from the environment."""
+    async_mode = _env("ASYNC_MODE", "gevent")
+    if async_mode not in ASYNC_MODES:
+        raise RuntimeError(f"WORKSHOP_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, got {async_mode!r}")
+    secure = _env_bool("SECURE_COOKIES", False)
+    return {
+        "SECRET_KEY": load_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", f"sqlite:///{instance_path / 'workshop.db'}"),
+        "MESSAGE_QUEUE": _env("MESSAGE_QUEUE"),
+        "ASYNC_MODE": async_mode,
+        "MAX_UPLOAD_MB": _env_int("MAX_UPLOAD_MB", 25),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 25) * 1024 * 1024 + 64 * 1024,
+        "UPLOAD_FOLDER": _env("UPLOAD_FOLDER", str(instance_path / "uploads")),
+        "BASE_URL": (_env("BASE_URL") or "").rstrip("/") or None,
+        "INVITE_DAYS": _env_int("INVITE_DAYS", 30),
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
+        "PREFERRED_URL_SCHEME": "https" if secure else "http",
+        "SMTP_HOST": _env("SMTP_HOST"),
+        "SMTP_PORT": _env_int("SMTP_PORT", 25),
+        "SMTP_USER": _env("SMTP_USER"),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
+        "MAIL_FROM": _env("MAIL_FROM", "workshop@localhost"),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("MESSAGE_QUEUE", "memory://")),
+        "LOGIN_ATTEMPTS_PER_MINUTE": _env_int("LOGIN_ATTEMPTS_PER_MINUTE", 10),
+    }
+
+
+FIXED = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_SSL_STRICT": True,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "COMPRESS_MIMETYPES": [
+        "text/html", "text/css", "text/csv", "text/calendar", "text/plain",
+        "application/javascript", "text/javascript", "application/json", "image/svg+xml",
+    ],
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_MIN_SIZE": 500,
+    "RATELIMIT_HEADERS_ENABLED": True,
+}

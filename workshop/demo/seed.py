@@ -1,0 +1,60 @@
+"""Creating the demo workshop from ``data.py``."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from workshop.accounts import services as accounts
+from workshop.accounts.models import Invite, Person
+from workshop.db import db
+from workshop.demo import data
+from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
+
+
+@dataclass
+class DemoAccounts:
+    workshop: Workshop
+    organizer: Person
+    organizer_password: str
+    moderator: Person
+    moderator_password: str
+    invites: list[Invite]
+
+
+def database_is_empty() -> bool:
+    return db.session.scalar(select(Workshop.id).limit(1)) is None and \
+        db.session.scalar(select(Person.id).limit(1)) is None
+
+
+def _staff(entry: dict, role: Role, workshop: Workshop) -> tuple[Person, str]:
+    person = accounts.create_person(email=entry["email"], name=entry["name"], country=entry["country"],
+                                    organization=entry["organization"], timezone=entry["timezone"])
+    password = secrets.token_urlsafe(9)
+    accounts.set_password(person, password)
+    person.can_create_workshops = role == Role.ORGANIZER
+    db.session.add(Membership(workshop=workshop, person=person, role=role, origin=Origin.LOCAL))
+    return person, password
+
+
+def seed_demo() -> DemoAccounts:
+    """Create the demo workshop with its organizer, moderator and 50 participants (the caller commits)."""
+    spec = data.WORKSHOP
+    workshop = Workshop(title=spec["title"], code=spec["code"], starts_on=spec["starts_on"], ends_on=spec["ends_on"],
+                        timezone=spec["timezone"], modality=Modality(spec["modality"]),
+                        objectives="\n".join(spec["objectives"]), topics="\n".join(spec["topics"]),
+                        join_enabled=False)
+    db.session.add(workshop)
+    organizer, organizer_password = _staff(data.ORGANIZER, Role.ORGANIZER, workshop)
+    moderator, moderator_password = _staff(data.MODERATOR, Role.MODERATOR, workshop)
+    invites = []
+    for entry in data.PARTICIPANTS:
+        person = accounts.create_person(email=entry["email"], name=entry["name"], country=entry["country"],
+                                        organization=entry["organization"], timezone=entry["timezone"])
+        db.session.add(Membership(workshop=workshop, person=person, role=Role.PARTICIPANT,
+                                  origin=Origin(entry["origin"])))
+        invites.append(accounts.issue_invite(person, workshop))
+    db.session.flush()
+    return DemoAccounts(workshop, organizer, organizer_password, moderator, moderator_password, invites)

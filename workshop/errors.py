@@ -1,0 +1,85 @@
+"""Domain errors, friendly error pages and the request id that ties a 500 page to its log line."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("workshop")
+
+
+class ValidationError(ValueError):
+    """Input that breaks a rule; ``errors`` maps a field name to a message for the person."""
+
+    def __init__(self, errors: dict[str, str], status: int = 400):
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors
+        self.status = status
+
+
+TITLES = {
+    400: "That request could not be understood",
+    401: "Please sign in",
+    403: "You do not have access to this",
+    404: "Not found",
+    405: "That action is not allowed here",
+    409: "That conflicts with what is already there",
+    410: "This link no longer works",
+    413: "That upload is too large",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+}
+
+
+def _wants_fragment() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _render(status: int, message: str | None):
+    title = TITLES.get(status, "Error")
+    template = "errors/fragment.html" if _wants_fragment() else "errors/page.html"
+    return render_template(template, status=status, title=title, message=message,
+                           request_id=g.get("request_id")), status
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id():
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:12]
+
+    @app.after_request
+    def echo_request_id(response):
+        if "request_id" in g:
+            response.headers["X-Request-Id"] = g.request_id
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _render(400, "The form had expired or came from elsewhere. Reload the page and try again.")
+
+    @app.errorhandler(ValidationError)
+    def validation_error(error: ValidationError):
+        return _render(error.status, " ".join(error.errors.values()))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        message = error.description if error.description != type(error).description else None
+        if error.code == 413:
+            limit = app.config["MAX_UPLOAD_MB"]
+            message = f"The file is larger than the limit of {limit} MB. Nothing was saved."
+        response, status = _render(error.code, message)
+        headers = error.get_headers()
+        return response, status, [h for h in headers if h[0].lower() != "content-type"]
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        log.exception("unhandled error, request id %s, %s %s", g.get("request_id"), request.method, request.path)
+        from workshop.db import db
+        db.session.rollback()
+        return _render(500, None)

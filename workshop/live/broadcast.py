@@ -1,0 +1,67 @@
+"""Coalesced broadcasts: many changes in a burst become one render and one emit per key.
+
+A change calls :meth:`Coalescer.mark` with a key (say, a workshop's presence)
+and a job that renders the current state from the source of truth and emits
+it. Jobs wait at most one flush interval; a key marked again before the flush
+runs once, with the state as it is at flush time, so the last state is always
+the one sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Hashable
+
+from flask import Flask, current_app
+
+from workshop.extensions import socketio
+
+log = logging.getLogger(__name__)
+
+FRAGMENT_EVENT = "fragment"
+
+
+def emit_fragment(html: str, room: str) -> None:
+    """Send a rendered fragment (carrying hx-swap-oob and data-version) to every socket in a room."""
+    socketio.emit(FRAGMENT_EVENT, html, to=room)
+
+
+class Coalescer:
+    def __init__(self, app: Flask, interval: float):
+        self.app = app
+        self.interval = interval
+        self._pending: dict[Hashable, Callable[[], None]] = {}
+        self._lock = threading.Lock()
+        self._running = False
+
+    def mark(self, key: Hashable, job: Callable[[], None]) -> None:
+        with self._lock:
+            self._pending[key] = job
+            start = not self._running
+            self._running = True
+        if start:
+            socketio.start_background_task(self._run)
+
+    def flush(self) -> None:
+        with self._lock:
+            jobs, self._pending = self._pending, {}
+        for key, job in jobs.items():
+            with self.app.app_context():
+                try:
+                    job()
+                except Exception:
+                    log.exception("live broadcast %r failed", key)
+
+    def _run(self) -> None:
+        while True:
+            socketio.sleep(self.interval)
+            self.flush()
+            with self._lock:
+                if not self._pending:
+                    self._running = False
+                    return
+
+
+def coalescer() -> Coalescer:
+    return current_app.extensions["live_coalescer"]

@@ -1,0 +1,43 @@
+"""Socket connection and disconnection: authentication, rooms and presence.
+
+A connection says which workshop it is for (``auth={"workshop": code}``);
+the Flask session says who it is. Cross-origin connections are refused by
+Socket.IO's same-origin check before this code runs.
+"""
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import emit, join_room
+
+from workshop.extensions import socketio
+from workshop.live.broadcast import FRAGMENT_EVENT
+from workshop.live.presence import broadcast_online, presence, render_online
+from workshop.live.rooms import desk_room, person_room, workshop_room
+from workshop.permissions import Action, Refused, authorize, can
+
+
+@socketio.on("connect")
+def connect(auth=None):
+    code = auth.get("workshop") if isinstance(auth, dict) else None
+    if not isinstance(code, str) or not code:
+        raise ConnectionRefusedError("Say which workshop this connection is for.")
+    try:
+        workshop, membership = authorize(code, Action.VIEW_WORKSHOP)
+    except Refused as refused:
+        raise ConnectionRefusedError(refused.message) from None
+    staff = can(membership, Action.SEE_WHO_IS_ONLINE)
+    join_room(workshop_room(workshop.id))
+    join_room(person_room(current_user.id))
+    if staff:
+        join_room(desk_room(workshop.id))
+    presence().arrive(request.sid, workshop.id, current_user.id)
+    # The newcomer gets the current state now; everyone else at the next flush.
+    emit(FRAGMENT_EVENT, render_online(workshop, with_names=staff))
+    broadcast_online(workshop.id)
+
+
+@socketio.on("disconnect")
+def disconnect(reason=None):
+    workshop_id = presence().leave(request.sid)
+    if workshop_id is not None:
+        broadcast_online(workshop_id)

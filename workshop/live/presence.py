@@ -1,0 +1,87 @@
+"""Who is online in a workshop now, counted per person however many tabs they have open.
+
+This process's view: each socket connection is one entry. The version only
+grows, so a late broadcast never rolls a page back to an older count.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from workshop.accounts.models import Person
+from workshop.db import db
+from workshop.live.broadcast import coalescer, emit_fragment
+from workshop.live.rooms import desk_room, workshop_room
+from workshop.workshops.models import Workshop
+
+
+@dataclass(frozen=True)
+class Connection:
+    workshop_id: int
+    person_id: int
+
+
+class Presence:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._connections: dict[str, Connection] = {}
+        self._versions: dict[int, int] = {}
+
+    def arrive(self, sid: str, workshop_id: int, person_id: int) -> None:
+        with self._lock:
+            self._connections[sid] = Connection(workshop_id, person_id)
+            self._versions[workshop_id] = self._versions.get(workshop_id, 0) + 1
+
+    def leave(self, sid: str) -> int | None:
+        """Forget a connection; returns its workshop id, or None if it was not known."""
+        with self._lock:
+            connection = self._connections.pop(sid, None)
+            if connection is None:
+                return None
+            self._versions[connection.workshop_id] += 1
+            return connection.workshop_id
+
+    def online(self, workshop_id: int) -> tuple[set[int], int]:
+        """The people online in a workshop and the version of that answer."""
+        with self._lock:
+            people = {c.person_id for c in self._connections.values() if c.workshop_id == workshop_id}
+            return people, self._versions.get(workshop_id, 0)
+
+
+def presence() -> Presence:
+    return current_app.extensions["presence"]
+
+
+def online_state(workshop, with_names: bool) -> dict:
+    people, version = presence().online(workshop.id)
+    names = []
+    if with_names and people:
+        names = list(db.session.execute(
+            select(Person.name, Person.country).where(Person.id.in_(people)).order_by(Person.name)))
+    return {"workshop": workshop, "count": len(people), "names": names, "version": version}
+
+
+def render_online(workshop, with_names: bool) -> str:
+    """The online count, and for staff the names too, as out-of-band fragments."""
+    state = online_state(workshop, with_names)
+    html = render_template("live/_online_count.html", oob=True, **state)
+    if with_names:
+        html += render_template("live/_online_names.html", oob=True, **state)
+    return html
+
+
+def broadcast_online(workshop_id: int) -> None:
+    """Mark the workshop's online list changed: at the next flush, one render to everyone, one with names to staff."""
+
+    def job():
+        workshop = db.session.get(Workshop, workshop_id)
+        if workshop is not None:
+            state = online_state(workshop, with_names=True)
+            emit_fragment(render_template("live/_online_count.html", oob=True, **state), workshop_room(workshop_id))
+            emit_fragment(render_template("live/_online_names.html", oob=True, **state), desk_room(workshop_id))
+
+    coalescer().mark(("online", workshop_id), job)

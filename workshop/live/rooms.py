@@ -1,0 +1,14 @@
+"""Socket.IO room names, one per workshop, per moderator desk and per person."""
+
+
+def workshop_room(workshop_id: int) -> str:
+    return f"workshop:{workshop_id}"
+
+
+def desk_room(workshop_id: int) -> str:
+    """Organizers and moderators of a workshop: what only staff may see goes here."""
+    return f"desk:{workshop_id}"
+
+
+def person_room(person_id: int) -> str:
+    return f"person:{person_id}"

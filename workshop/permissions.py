@@ -1,0 +1,109 @@
+"""Who may do what: the one place that knows the roles.
+
+Every route uses :func:`requires` and every socket handler uses
+:func:`authorize`; both ask :func:`can`. The test suite checks the whole
+role x action matrix against ``RULES``.
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import wraps
+
+from flask import abort, g
+from flask_login import current_user
+from sqlalchemy import select
+
+from workshop.db import db
+from workshop.extensions import login_manager
+from workshop.workshops.models import Membership, Role, Workshop
+
+
+class Action(enum.StrEnum):
+    VIEW_WORKSHOP = "view workshop"
+    SEE_WHO_IS_ONLINE = "see who is online"
+    MODERATE = "moderate sessions"
+    EDIT_WORKSHOP = "edit workshop"
+    MANAGE_PEOPLE = "manage people"
+
+
+_STAFF = frozenset({Role.ORGANIZER, Role.MODERATOR})
+
+RULES: dict[Action, frozenset[Role]] = {
+    Action.VIEW_WORKSHOP: frozenset(Role),
+    Action.SEE_WHO_IS_ONLINE: _STAFF,
+    Action.MODERATE: _STAFF,
+    Action.EDIT_WORKSHOP: frozenset({Role.ORGANIZER}),
+    Action.MANAGE_PEOPLE: frozenset({Role.ORGANIZER}),
+}
+
+
+class Refused(Exception):
+    """The person may not do this; ``status`` says why (401, 403, 404)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def can(membership: Membership | None, action: Action) -> bool:
+    return membership is not None and membership.role in RULES[action]
+
+
+def membership_of(person_id: int, workshop_id: int) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(Membership.person_id == person_id, Membership.workshop_id == workshop_id)
+    )
+
+
+def check(person, workshop_code: str, action: Action) -> tuple[Workshop, Membership]:
+    """The workshop and the person's membership, or :class:`Refused`."""
+    if person is None or not person.is_authenticated:
+        raise Refused(401, "Please sign in first.")
+    workshop = db.session.scalar(select(Workshop).where(Workshop.code == workshop_code))
+    if workshop is None:
+        raise Refused(404, "There is no workshop with that code.")
+    membership = membership_of(person.id, workshop.id)
+    if membership is None:
+        raise Refused(403, "You are not a member of this workshop.")
+    if not can(membership, action):
+        raise Refused(403, f"Your role ({membership.role}) does not allow this: {action}.")
+    return workshop, membership
+
+
+def requires(action: Action):
+    """Route decorator: the route takes ``code``; the view gets ``workshop`` and ``membership``."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(code: str, **kwargs):
+            try:
+                workshop, membership = check(current_user, code, action)
+            except Refused as refused:
+                if refused.status == 401:
+                    return login_manager.unauthorized()
+                abort(refused.status, refused.message)
+            g.workshop, g.membership = workshop, membership
+            return view(workshop=workshop, membership=membership, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def authorize(workshop_code: str, action: Action) -> tuple[Workshop, Membership]:
+    """For socket handlers: the same check, raising :class:`Refused`."""
+    return check(current_user, workshop_code, action)
+
+
+def requires_workshop_creator(view):
+    @wraps(view)
+    def wrapper(**kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.can_create_workshops:
+            abort(403, "Only organizers can create workshops.")
+        return view(**kwargs)
+
+    return wrapper

@@ -1,0 +1,33 @@
+"""``python -m workshop.serve``: the app on gevent (or eventlet), as ``make run`` starts it.
+
+The async library must patch the standard library before anything else is
+imported, so this module does that first and imports the app afterwards.
+"""
+
+import os
+
+ASYNC_MODE = os.environ.get("WORKSHOP_ASYNC_MODE") or "gevent"
+if ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+elif ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+
+
+def main() -> None:
+    from workshop import create_app
+    from workshop.extensions import socketio
+
+    app = create_app()
+    host = os.environ.get("WORKSHOP_HOST", "127.0.0.1")
+    port = int(os.environ.get("WORKSHOP_PORT", "5000"))
+    print(f"Serving the workshop app on http://{host}:{port}/ ({ASYNC_MODE}); stop with Ctrl+C", flush=True)
+    socketio.run(app, host=host, port=port, log_output=os.environ.get("WORKSHOP_ACCESS_LOG") == "1",
+                 allow_unsafe_werkzeug=ASYNC_MODE == "threading")
+
+
+if __name__ == "__main__":
+    main()

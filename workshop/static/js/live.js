@@ -1,0 +1,49 @@
+// Live glue: one socket per page; the server sends rendered fragments that
+// carry hx-swap-oob and data-version, and htmx swaps them in. A fragment
+// older than what the page shows is dropped, so a late or repeated
+// broadcast never rolls the page back.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-live-workshop]");
+  if (!root || typeof io === "undefined") { return; }
+  var status = document.getElementById("live-status");
+
+  function setStatus(state, text) {
+    if (!status) { return; }
+    status.dataset.state = state;
+    status.innerHTML = "";
+    var small = document.createElement("small");
+    small.textContent = text;
+    status.appendChild(small);
+  }
+
+  function dropStale(template) {
+    template.content.querySelectorAll("[id][data-version]").forEach(function (incoming) {
+      var current = document.getElementById(incoming.id);
+      if (current && Number(current.dataset.version) > Number(incoming.dataset.version)) {
+        incoming.remove();
+      }
+    });
+  }
+
+  function applyFragment(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    dropStale(template);
+    if (template.content.childElementCount > 0) {
+      htmx.swap(document.body, template.innerHTML, { swapStyle: "none" });
+    }
+  }
+
+  var socket = io({
+    auth: { workshop: root.dataset.liveWorkshop },
+    transports: ["websocket", "polling"],
+  });
+  socket.on("fragment", applyFragment);
+  socket.on("connect", function () { setStatus("live", "Live"); });
+  socket.on("disconnect", function () { setStatus("offline", "Connection lost, reconnecting…"); });
+  socket.on("connect_error", function (error) {
+    setStatus("offline", "Not connected: " + (error && error.message ? error.message : "retrying…"));
+  });
+  window.workshopSocket = socket;
+})();

@@ -1,0 +1,79 @@
+"""Workshops and who belongs to them in which role."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workshop.accounts.models import Person
+from workshop.db import UTCDateTime, db, utcnow
+
+
+class Role(enum.StrEnum):
+    ORGANIZER = "organizer"
+    MODERATOR = "moderator"
+    PARTICIPANT = "participant"
+
+
+class Origin(enum.StrEnum):
+    LOCAL = "local"
+    OVERSEAS = "overseas"
+
+
+class Modality(enum.StrEnum):
+    ONLINE = "online"
+    HYBRID = "hybrid"
+    IN_PERSON = "in person"
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    return Enum(kind, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class Workshop(db.Model):
+    __tablename__ = "workshop"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    timezone: Mapped[str] = mapped_column(String(64))
+    modality: Mapped[Modality] = mapped_column(_enum(Modality), default=Modality.ONLINE)
+    objectives: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[str] = mapped_column(Text, default="")
+    join_code: Mapped[str | None] = mapped_column(String(40))
+    join_enabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="workshop", cascade="all, delete-orphan")
+
+    @property
+    def objective_list(self) -> list[str]:
+        return [line for line in self.objectives.splitlines() if line.strip()]
+
+    @property
+    def topic_list(self) -> list[str]:
+        return [line for line in self.topics.splitlines() if line.strip()]
+
+    def __repr__(self) -> str:
+        return f"<Workshop {self.code}>"
+
+
+class Membership(db.Model):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("workshop_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    origin: Mapped[Origin] = mapped_column(_enum(Origin), default=Origin.OVERSEAS)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    workshop: Mapped[Workshop] = relationship(back_populates="memberships")
+    person: Mapped[Person] = relationship(back_populates="memberships")

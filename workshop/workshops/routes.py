@@ -1,0 +1,296 @@
+"""Workshop pages: list, create and edit, home, people, import, invites, join by code."""
+
+from __future__ import annotations
+
+import io
+import smtplib
+
+import segno
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
+from sqlalchemy import select
+
+from workshop.accounts import services as accounts
+from workshop.csvio import csv_response
+from workshop.db import db
+from workshop.errors import ValidationError
+from workshop.live.presence import online_state
+from workshop.mail import mail_configured
+from workshop.permissions import Action, can, requires, requires_workshop_creator
+from workshop.workshops import invitations, services
+from workshop.workshops.forms import (ActionForm, ImportConfirmForm, ImportUploadForm, JoinForm, StaffForm,
+                                      WorkshopForm)
+from workshop.workshops.models import Membership, Role, Workshop
+
+blueprint = Blueprint("workshops", __name__)
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+def _show_errors(form, error: ValidationError) -> None:
+    for name, message in error.errors.items():
+        target = getattr(form, name, None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors or []) + [message]
+        else:
+            form.form_errors.append(message)
+
+
+def _external(endpoint: str, **values) -> str:
+    base = current_app.config["BASE_URL"]
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+@blueprint.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    return render_template("workshops/index.html", entries=services.workshops_of(current_user))
+
+
+@blueprint.route("/workshops/new", methods=["GET", "POST"])
+@requires_workshop_creator
+def create():
+    form = WorkshopForm(timezone="UTC")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            workshop = services.create_workshop(current_user, form.data)
+            db.session.commit()
+            flash(f"Workshop {workshop.code} created.", "success")
+            return redirect(url_for("workshops.home", code=workshop.code))
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+            status = error.status
+    elif form.is_submitted():
+        status = 400
+    return render_template("workshops/edit.html", form=form, workshop=None), status
+
+
+@blueprint.route("/w/<code>/edit", methods=["GET", "POST"])
+@requires(Action.EDIT_WORKSHOP)
+def edit(workshop: Workshop, membership: Membership):
+    form = WorkshopForm(obj=workshop)
+    if request.method == "GET":
+        form.modality.data = workshop.modality.value
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_workshop(workshop, form.data)
+            db.session.commit()
+            flash("Saved.", "success")
+            return redirect(url_for("workshops.home", code=workshop.code))
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+            status = error.status
+    elif form.is_submitted():
+        status = 400
+    return render_template("workshops/edit.html", form=form, workshop=workshop), status
+
+
+@blueprint.get("/w/<code>/")
+@requires(Action.VIEW_WORKSHOP)
+def home(workshop: Workshop, membership: Membership):
+    see_names = can(membership, Action.SEE_WHO_IS_ONLINE)
+    return render_template("workshops/home.html", workshop=workshop, membership=membership,
+                           online=online_state(workshop, see_names), see_names=see_names,
+                           can_manage=can(membership, Action.MANAGE_PEOPLE))
+
+
+# People --------------------------------------------------------------------------
+
+def _people_rows(workshop: Workshop, query: str):
+    rows = []
+    for member in services.members(workshop, query):
+        invite = accounts.current_invite(member.person_id, workshop.id)
+        link = _external("accounts.invite", token=accounts.invite_token(invite)) if invite else None
+        rows.append((member, invite, link))
+    return rows
+
+
+@blueprint.get("/w/<code>/people")
+@requires(Action.MANAGE_PEOPLE)
+def people(workshop: Workshop, membership: Membership):
+    query = request.args.get("q", "")[:100]
+    rows = _people_rows(workshop, query)
+    if request.headers.get("HX-Request") == "true":
+        return render_template("workshops/_people_table.html", workshop=workshop, rows=rows, action=ActionForm())
+    return render_template("workshops/people.html", workshop=workshop, rows=rows, query=query,
+                           action=ActionForm(), upload=ImportUploadForm(), staff=StaffForm(),
+                           mail_configured=mail_configured(),
+                           join_link=_external("workshops.join", code=workshop.code))
+
+
+@blueprint.post("/w/<code>/people/import")
+@requires(Action.MANAGE_PEOPLE)
+def import_preview(workshop: Workshop, membership: Membership):
+    form = ImportUploadForm()
+    if not form.validate_on_submit():
+        abort(400, "The form had expired. Reload the page and try again.")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        abort(400, "Choose a CSV file to import.")
+    data = upload.stream.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        abort(413, "The participant list is larger than 2 MB; split it into parts.")
+    try:
+        preview = services.preview_import(workshop, data)
+    except ValidationError as error:
+        return render_template("workshops/import_preview.html", workshop=workshop, preview=None,
+                               problem=" ".join(error.errors.values()), confirm=None), 400
+    confirm = ImportConfirmForm(csv=data.decode("utf-8-sig"))
+    return render_template("workshops/import_preview.html", workshop=workshop, preview=preview,
+                           problem=None, confirm=confirm)
+
+
+@blueprint.post("/w/<code>/people/import/confirm")
+@requires(Action.MANAGE_PEOPLE)
+def import_confirm(workshop: Workshop, membership: Membership):
+    form = ImportConfirmForm()
+    if not form.validate_on_submit() or not form.csv.data:
+        abort(400, "Nothing to import: upload the list again.")
+    data = form.csv.data.encode("utf-8")
+    if len(data) > MAX_IMPORT_BYTES:
+        abort(413, "The participant list is larger than 2 MB; split it into parts.")
+    preview = services.preview_import(workshop, data)
+    count = services.apply_import(workshop, preview)
+    db.session.commit()
+    skipped = f" {len(preview.errors)} row(s) with errors were skipped." if preview.errors else ""
+    flash(f"Imported {count} participant(s).{skipped}", "success")
+    return redirect(url_for("workshops.people", code=workshop.code))
+
+
+@blueprint.post("/w/<code>/people/staff")
+@requires(Action.MANAGE_PEOPLE)
+def add_staff(workshop: Workshop, membership: Membership):
+    form = StaffForm()
+    if not form.validate_on_submit():
+        abort(400, "Give a name, an email and a role.")
+    member, password = services.add_staff(workshop, name=form.name.data, email=form.email.data,
+                                          role=Role(form.role.data))
+    db.session.commit()
+    if password:
+        flash(f"{member.person.name} can sign in as {member.person.email} with the password {password} "
+              "(shown once: pass it on privately).", "success")
+    else:
+        flash(f"{member.person.name} added as {member.role}; they sign in with their existing password.", "success")
+    return redirect(url_for("workshops.people", code=workshop.code))
+
+
+def _member_or_404(workshop: Workshop, person_id: int) -> Membership:
+    member = db.session.scalar(select(Membership).where(Membership.workshop_id == workshop.id,
+                                                        Membership.person_id == person_id))
+    if member is None:
+        abort(404, "That person is not in this workshop.")
+    _require_action_form()
+    return member
+
+
+def _require_action_form() -> None:
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form had expired. Reload the page and try again.")
+
+
+@blueprint.post("/w/<code>/people/<int:person_id>/password")
+@requires(Action.MANAGE_PEOPLE)
+def reset_password(workshop: Workshop, membership: Membership, person_id: int):
+    member = _member_or_404(workshop, person_id)
+    if member.role == Role.PARTICIPANT:
+        abort(400, "Participants sign in with their invite link, not a password.")
+    password = accounts.reset_password(member.person)
+    db.session.commit()
+    flash(f"New password for {member.person.email}: {password} (shown once; their other sessions are signed out).",
+          "success")
+    return redirect(url_for("workshops.people", code=workshop.code))
+
+
+@blueprint.post("/w/<code>/people/<int:person_id>/invite")
+@requires(Action.MANAGE_PEOPLE)
+def reissue_invite(workshop: Workshop, membership: Membership, person_id: int):
+    member = _member_or_404(workshop, person_id)
+    accounts.issue_invite(member.person, workshop)
+    db.session.commit()
+    flash(f"New invite link for {member.person.name}; the old one no longer works.", "success")
+    return redirect(url_for("workshops.people", code=workshop.code))
+
+
+@blueprint.post("/w/<code>/people/<int:person_id>/invite/revoke")
+@requires(Action.MANAGE_PEOPLE)
+def revoke_invite(workshop: Workshop, membership: Membership, person_id: int):
+    member = _member_or_404(workshop, person_id)
+    invite = accounts.current_invite(member.person_id, workshop.id)
+    if invite is not None:
+        accounts.revoke_invite(invite)
+        db.session.commit()
+    flash(f"Invite link of {member.person.name} withdrawn.", "success")
+    return redirect(url_for("workshops.people", code=workshop.code))
+
+
+@blueprint.get("/w/<code>/invites.csv")
+@requires(Action.MANAGE_PEOPLE)
+def invites_csv(workshop: Workshop, membership: Membership):
+    rows = [(m.person.name, m.person.email, m.person.country or "", m.person.organization, m.role.value,
+             m.origin.value, link or "", invite.expires_at.date().isoformat() if invite else "")
+            for m, invite, link in _people_rows(workshop, "")]
+    return csv_response(f"{workshop.code}-invites.csv",
+                        ["name", "email", "country", "organization", "role", "local/overseas", "invite link",
+                         "expires"], rows)
+
+
+@blueprint.post("/w/<code>/invitations/send")
+@requires(Action.MANAGE_PEOPLE)
+def send_invitations(workshop: Workshop, membership: Membership):
+    _require_action_form()
+    if not mail_configured():
+        abort(400, "Email is not set up (WORKSHOP_SMTP_HOST); copy the links or export them as CSV instead.")
+    try:
+        sent = invitations.send_pending(workshop, lambda token: _external("accounts.invite", token=token))
+    except (OSError, smtplib.SMTPException) as error:
+        db.session.rollback()
+        current_app.logger.warning("sending invitations failed: %s", error)
+        abort(502, f"The mail server did not accept the invitations ({error}). Nothing was marked as sent.")
+    db.session.commit()
+    flash(f"Sent {sent} invitation(s)." if sent else "Everyone with a link has already been emailed.", "success")
+    return redirect(url_for("workshops.people", code=workshop.code))
+
+
+@blueprint.get("/w/<code>/join-qr.svg")
+@requires(Action.MANAGE_PEOPLE)
+def join_qr(workshop: Workshop, membership: Membership):
+    qr = segno.make(_external("workshops.join", code=workshop.code), error="m")
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=6, border=2, title=f"Join link for {workshop.code}")
+    return Response(out.getvalue(), mimetype="image/svg+xml")
+
+
+# Self-registration ------------------------------------------------------------------
+
+@blueprint.route("/join/<code>", methods=["GET", "POST"])
+def join(code: str):
+    workshop = db.session.scalar(select(Workshop).where(Workshop.code == code))
+    if workshop is None:
+        abort(404, "There is no workshop with that code.")
+    if not workshop.join_enabled:
+        abort(403, "Self-registration is closed for this workshop. Use the invite link the organizers sent you.")
+    form = JoinForm(join_code=request.args.get("key", ""))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            person = services.register_with_join_code(
+                workshop, join_code=form.join_code.data, name=form.name.data, email=form.email.data,
+                country=form.country.data, organization=form.organization.data or "",
+                timezone=form.timezone.data or "UTC")
+            db.session.commit()
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+            status = error.status
+        else:
+            login_user(person, remember=True)
+            return redirect(url_for("workshops.home", code=workshop.code))
+    elif form.is_submitted():
+        status = 400
+    return render_template("workshops/join.html", workshop=workshop, form=form), status

@@ -1,0 +1,263 @@
+"""Workshops, membership, participant import and self-registration: the rules, with no web code."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, or_, select
+
+from workshop.accounts import services as accounts
+from workshop.accounts.models import Person
+from workshop.csvio import read_csv
+from workshop.db import db
+from workshop.errors import ValidationError
+from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")
+IMPORT_COLUMNS = ("name", "email", "country", "organization", "role", "local/overseas")
+REQUIRED_COLUMNS = ("name", "email", "country")
+FIELD_LIMITS = {"name": 200, "email": 254, "organization": 300}
+
+
+def _parse_date(raw: str | date, field_name: str) -> date:
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationError({field_name: f"{raw!r} is not a date (use YYYY-MM-DD)."}) from None
+
+
+def clean_workshop_fields(data: dict) -> dict:
+    """Validated workshop fields, or ValidationError naming every field that is wrong."""
+    errors: dict[str, str] = {}
+    cleaned: dict = {}
+    title = (data.get("title") or "").strip()
+    if not title:
+        errors["title"] = "A title is required."
+    elif len(title) > 200:
+        errors["title"] = "The title is longer than 200 characters."
+    cleaned["title"] = title
+    code = (data.get("code") or "").strip()
+    if not CODE_PATTERN.match(code):
+        errors["code"] = "The code needs 2-40 letters, digits, dots, dashes or underscores (e.g. 23-IP-02-GE-WSP-A)."
+    cleaned["code"] = code
+    for name in ("starts_on", "ends_on"):
+        try:
+            cleaned[name] = _parse_date(data.get(name) or "", name)
+        except ValidationError as error:
+            errors.update(error.errors)
+    if "starts_on" in cleaned and "ends_on" in cleaned and cleaned["ends_on"] < cleaned["starts_on"]:
+        errors["ends_on"] = "The workshop cannot end before it starts."
+    try:
+        cleaned["timezone"] = accounts.check_timezone(data.get("timezone") or "")
+    except ValidationError as error:
+        errors.update(error.errors)
+    try:
+        cleaned["modality"] = Modality(data.get("modality") or "online")
+    except ValueError:
+        errors["modality"] = "Choose online, hybrid or in person."
+    for name in ("objectives", "topics"):
+        text = (data.get(name) or "").strip()
+        if len(text) > 5000:
+            errors[name] = "This is longer than 5,000 characters."
+        cleaned[name] = text
+    cleaned["join_enabled"] = bool(data.get("join_enabled"))
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _check_code_free(code: str, workshop_id: int | None = None) -> None:
+    taken = db.session.scalar(select(Workshop.id).where(func.lower(Workshop.code) == code.lower()))
+    if taken is not None and taken != workshop_id:
+        raise ValidationError({"code": f"Another workshop already uses the code {code}."}, status=409)
+
+
+def create_workshop(creator: Person, data: dict) -> Workshop:
+    fields = clean_workshop_fields(data)
+    _check_code_free(fields["code"])
+    workshop = Workshop(**fields)
+    if workshop.join_enabled:
+        workshop.join_code = new_join_code()
+    db.session.add(workshop)
+    db.session.add(Membership(workshop=workshop, person=creator, role=Role.ORGANIZER, origin=Origin.LOCAL))
+    return workshop
+
+
+def update_workshop(workshop: Workshop, data: dict) -> None:
+    fields = clean_workshop_fields(data)
+    _check_code_free(fields["code"], workshop.id)
+    for name, value in fields.items():
+        setattr(workshop, name, value)
+    if workshop.join_enabled and not workshop.join_code:
+        workshop.join_code = new_join_code()
+
+
+def new_join_code() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def workshops_of(person: Person) -> list[tuple[Workshop, Membership]]:
+    rows = db.session.execute(
+        select(Workshop, Membership).join(Membership).where(Membership.person_id == person.id)
+        .order_by(Workshop.starts_on.desc()))
+    return [(w, m) for w, m in rows]
+
+
+def members(workshop: Workshop, query: str = "", role: Role | None = None) -> list[Membership]:
+    statement = (select(Membership).join(Person).where(Membership.workshop_id == workshop.id)
+                 .order_by(Membership.role, func.lower(Person.name)))
+    if role is not None:
+        statement = statement.where(Membership.role == role)
+    words = query.strip().lower().split()
+    for word in words[:5]:
+        pattern = f"%{word}%"
+        statement = statement.where(or_(func.lower(Person.name).like(pattern), func.lower(Person.email).like(pattern),
+                                        func.lower(Person.organization).like(pattern),
+                                        func.lower(Person.country) == word))
+    return list(db.session.scalars(statement))
+
+
+def add_member(workshop: Workshop, person: Person, role: Role, origin: Origin = Origin.OVERSEAS) -> Membership:
+    existing = db.session.scalar(select(Membership).where(
+        Membership.workshop_id == workshop.id, Membership.person_id == person.id)) if person.id else None
+    if existing is not None:
+        raise ValidationError({"email": f"{person.email} is already in this workshop as {existing.role}."}, status=409)
+    membership = Membership(workshop=workshop, person=person, role=role, origin=origin)
+    db.session.add(membership)
+    return membership
+
+
+def add_staff(workshop: Workshop, *, name: str, email: str, role: Role) -> tuple[Membership, str | None]:
+    """Add an organizer or moderator; returns the membership and a new password to show once (None if they had one)."""
+    if role not in (Role.ORGANIZER, Role.MODERATOR):
+        raise ValidationError({"role": "Staff are organizers or moderators."})
+    person = accounts.find_person(accounts.normalize_email(email))
+    if person is None:
+        person = accounts.create_person(email=email, name=name)
+    membership = add_member(workshop, person, role, Origin.LOCAL)
+    if role == Role.ORGANIZER:
+        person.can_create_workshops = True
+    password = accounts.reset_password(person) if person.password_hash is None else None
+    return membership, password
+
+
+# Participant import ----------------------------------------------------------
+
+@dataclass
+class ImportRow:
+    line: int
+    name: str
+    email: str
+    country: str
+    organization: str
+    role: Role
+    origin: Origin
+
+
+@dataclass
+class ImportPreview:
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _parse_role(raw: str) -> Role:
+    value = raw.strip().lower() or "participant"
+    try:
+        return Role(value)
+    except ValueError:
+        raise ValidationError({"role": f"Unknown role {raw!r} (organizer, moderator or participant)."}) from None
+
+
+def _parse_origin(raw: str) -> Origin:
+    value = raw.strip().lower() or "overseas"
+    try:
+        return Origin(value)
+    except ValueError:
+        raise ValidationError({"local/overseas": f"{raw!r} is neither local nor overseas."}) from None
+
+
+def preview_import(workshop: Workshop, data: bytes) -> ImportPreview:
+    """Check an uploaded participant CSV row by row; nothing is written."""
+    header, raw_rows = read_csv(data)
+    unknown = [name for name in header if name not in IMPORT_COLUMNS]
+    if unknown:
+        raise ValidationError({"file": f"Unknown column(s): {', '.join(unknown)}. "
+                                       f"The columns are: {', '.join(IMPORT_COLUMNS)}."})
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        raise ValidationError({"file": f"Missing column(s): {', '.join(missing)}."})
+    if not raw_rows:
+        raise ValidationError({"file": "The file has a header but no participants."})
+    existing = set(db.session.scalars(
+        select(Person.email).join(Membership).where(Membership.workshop_id == workshop.id)))
+    preview = ImportPreview()
+    seen: dict[str, int] = {}
+    for raw in raw_rows:
+        line = int(raw["_line"])
+        try:
+            row = _check_row(raw, line)
+        except ValidationError as error:
+            preview.errors.append((line, " ".join(error.errors.values())))
+            continue
+        if row.email in seen:
+            preview.errors.append((line, f"Duplicate: {row.email} is also on line {seen[row.email]}."))
+        elif row.email in existing:
+            preview.errors.append((line, f"Duplicate: {row.email} is already in this workshop."))
+        else:
+            seen[row.email] = line
+            preview.rows.append(row)
+    return preview
+
+
+def _check_row(raw: dict[str, str], line: int) -> ImportRow:
+    for name, limit in FIELD_LIMITS.items():
+        if len(raw.get(name, "")) > limit:
+            raise ValidationError({name: f"The {name} is longer than {limit} characters."})
+    name = raw.get("name", "")
+    if not name:
+        raise ValidationError({"name": "The name is missing."})
+    if not raw.get("email"):
+        raise ValidationError({"email": "The email is missing."})
+    email = accounts.normalize_email(raw["email"])
+    if not raw.get("country"):
+        raise ValidationError({"country": "The country is missing."})
+    return ImportRow(line=line, name=name, email=email, country=accounts.country_code(raw["country"]),
+                     organization=raw.get("organization", ""), role=_parse_role(raw.get("role", "")),
+                     origin=_parse_origin(raw.get("local/overseas", "")))
+
+
+def apply_import(workshop: Workshop, preview: ImportPreview) -> int:
+    """Add the valid rows of a preview; people who already have an account keep it."""
+    for row in preview.rows:
+        person = accounts.find_person(row.email)
+        if person is None:
+            person = Person(email=row.email, name=row.name, country=row.country, organization=row.organization,
+                            timezone="UTC")
+            db.session.add(person)
+        add_member(workshop, person, row.role, row.origin)
+        accounts.issue_invite(person, workshop)
+    return len(preview.rows)
+
+
+# Self-registration with the workshop's join code -------------------------------
+
+def register_with_join_code(workshop: Workshop, *, join_code: str, name: str, email: str, country: str,
+                            organization: str, timezone: str) -> Person:
+    if not workshop.join_enabled or not workshop.join_code:
+        raise ValidationError({"join_code": "Self-registration is closed for this workshop."}, status=403)
+    if not secrets.compare_digest(join_code.strip().upper(), workshop.join_code):
+        raise ValidationError({"join_code": "That join code is not right."}, status=403)
+    email = accounts.normalize_email(email)
+    if accounts.find_person(email) is not None:
+        raise ValidationError({"email": "This email is already registered. Use your personal invite link, "
+                                        "or ask the organizers to send it again."}, status=409)
+    person = accounts.create_person(email=email, name=name, country=country, organization=organization,
+                                    timezone=timezone or "UTC")
+    add_member(workshop, person, Role.PARTICIPANT, Origin.OVERSEAS)
+    return person
