@@ -79,6 +79,22 @@ def database_url(request):
     return url
 
 
+@pytest.fixture(scope="session")
+def redis_url():
+    """The test Redis, or skip (fail in CI). Tests use their own key prefix and delete their keys."""
+    import redis
+
+    url = os.environ.get("WORKSHOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        unavailable(f"Redis is not available at {url}: {error.__class__.__name__}")
+    finally:
+        client.close()
+    return url
+
+
 def app_settings(database_url: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,

@@ -80,6 +80,7 @@ def settings_from_env(instance_path: Path) -> dict:
         "MAIL_FROM": _env("MAIL_FROM", "workshop@localhost"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("MESSAGE_QUEUE", "memory://")),
         "LOGIN_ATTEMPTS_PER_MINUTE": _env_int("LOGIN_ATTEMPTS_PER_MINUTE", 10),
+        "BEHIND_PROXY": _env_bool("BEHIND_PROXY", False),
     }
 
 
