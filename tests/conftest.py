@@ -23,6 +23,10 @@ os.environ["WORKSHOP_SECRET_KEY"] = "test-secret-" + secrets.token_hex(8)
 os.environ.pop("WORKSHOP_DATABASE_URL", None)
 os.environ.pop("WORKSHOP_MESSAGE_QUEUE", None)
 
+import contextvars  # noqa: E402
+
+from flask import has_app_context  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from workshop import create_app  # noqa: E402
@@ -116,9 +120,28 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
+class FreshContextClient(FlaskClient):
+    """Each request in an app context of its own, as a real server runs it.
+
+    The ``app`` fixture keeps an app context pushed, and Flask would reuse it for
+    test requests, so ``g`` (Flask-Login's user, Flask-WTF's token) and the
+    database session would leak from one request, or one client, to the next.
+    An empty ``contextvars.Context`` has no app context, so Flask pushes a new one.
+    """
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():  # following a redirect: already inside a fresh context
+            return super().open(*args, **kwargs)
+        db.session.commit()  # the test's own writes are visible to the request and hold no lock
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()  # the test then reads what the request committed
+        return response
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app(app_settings(database_url))
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -27,10 +27,20 @@ class Asset:
     brotli: bytes | None
 
 
-def _hashed_name(relative: str, body: bytes) -> str:
-    digest = hashlib.sha256(body).hexdigest()[:12]
+def _hashed_name(relative: str, digest: str) -> str:
     path = Path(relative)
-    return str(path.with_name(f"{path.stem}.{digest}{path.suffix}"))
+    return str(path.with_name(f"{path.stem}.{digest[:12]}{path.suffix}"))
+
+
+# Keyed by content digest: each app built in this process (every test builds
+# one) reuses the slow brotli work instead of redoing it.
+_compressed: dict[str, tuple[bytes, bytes]] = {}
+
+
+def _compress(digest: str, body: bytes) -> tuple[bytes, bytes]:
+    if digest not in _compressed:
+        _compressed[digest] = (gzip.compress(body, 9, mtime=0), brotli.compress(body))
+    return _compressed[digest]
 
 
 class Assets:
@@ -40,14 +50,15 @@ class Assets:
         for file in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "VERSIONS"):
             relative = file.relative_to(folder).as_posix()
             body = file.read_bytes()
-            hashed = _hashed_name(relative, body)
-            compress = file.suffix in _COMPRESSIBLE
+            digest = hashlib.sha256(body).hexdigest()
+            hashed = _hashed_name(relative, digest)
+            gzipped, brotlied = _compress(digest, body) if file.suffix in _COMPRESSIBLE else (None, None)
             self.urls[relative] = f"/static/{hashed}"
             self.files[hashed] = Asset(
                 body=body,
                 mimetype=mimetypes.guess_type(file.name)[0] or "application/octet-stream",
-                gzip=gzip.compress(body, 9, mtime=0) if compress else None,
-                brotli=brotli.compress(body) if compress else None,
+                gzip=gzipped,
+                brotli=brotlied,
             )
 
     def url(self, relative: str) -> str:

@@ -44,7 +44,10 @@ def load_secret_key(instance_path: Path) -> str:
         return configured
     key_file = instance_path / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
+        kept = key_file.read_text().strip()
+        if kept:
+            return kept
+        key_file.unlink()  # left empty by a first start that died before writing: an empty key signs nothing
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

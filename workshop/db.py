@@ -1,11 +1,12 @@
 """Database object, declarative base and the UTC datetime column type."""
 
 from datetime import datetime, timezone
+from itertools import chain
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -42,8 +43,7 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise NaiveDatetimeError(f"naive datetime {value!r} refused: give it a timezone")
+        _refuse_naive(value)
         value = value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -53,6 +53,26 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def _refuse_naive(value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetimeError(f"naive datetime {value!r} refused: give it a timezone")
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_naive_before_flush(session, flush_context, instances):
+    """Check model datetimes before any SQL is sent.
+
+    The column type checks too, but SQLAlchemy wraps what it raises in a
+    StatementError; from here callers get NaiveDatetimeError itself.
+    """
+    for obj in chain(session.new, session.dirty):
+        state = inspect(obj)
+        for attribute in state.mapper.column_attrs:
+            value = state.dict.get(attribute.key)
+            if value is not None and isinstance(attribute.columns[0].type, UTCDateTime):
+                _refuse_naive(value)
 
 
 def utcnow() -> datetime:

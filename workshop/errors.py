@@ -70,7 +70,7 @@ def register_error_pages(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         message = error.description if error.description != type(error).description else None
-        if error.code == 413:
+        if error.code == 413 and message is None:
             limit = app.config["MAX_UPLOAD_MB"]
             message = f"The file is larger than the limit of {limit} MB. Nothing was saved."
         response, status = _render(error.code, message)

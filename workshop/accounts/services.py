@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pycountry
@@ -55,13 +56,18 @@ def country_name(code: str | None) -> str:
     return getattr(found, "common_name", None) or found.name if found else code
 
 
+@cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones()) | {"UTC"}
+
+
 def check_timezone(name: str) -> str:
     name = name.strip()
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError({"timezone": f"Unknown timezone {name!r}: use an IANA name such as Asia/Colombo."}) from None
-    if name not in available_timezones() and name != "UTC":
+    if name not in _known_timezones():
         raise ValidationError({"timezone": f"Unknown timezone {name!r}: use an IANA name such as Asia/Colombo."})
     return name
 
@@ -109,7 +115,7 @@ def reset_password(person: Person) -> str:
     """Give the person a new random password, end their sessions, and return it to show once."""
     password = "-".join(secrets.token_urlsafe(4) for _ in range(3))
     set_password(person, password)
-    person.session_version += 1
+    person.session_version = (person.session_version or 1) + 1
     return password
 
 

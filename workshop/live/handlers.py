@@ -16,7 +16,17 @@ from workshop.live.rooms import desk_room, person_room, workshop_room
 from workshop.permissions import Action, Refused, authorize, can
 
 
-@socketio.on("connect")
+def register() -> None:
+    """Bind the handlers to the Socket.IO server of the app being built.
+
+    A ``@socketio.on`` decorator binds to whichever server exists when the module
+    is first imported, so a second app made in the same process (each test makes
+    one) would accept every connection unchecked: bind them for each app instead.
+    """
+    socketio.on_event("connect", connect)
+    socketio.on_event("disconnect", disconnect)
+
+
 def connect(auth=None):
     code = auth.get("workshop") if isinstance(auth, dict) else None
     if not isinstance(code, str) or not code:
@@ -36,7 +46,6 @@ def connect(auth=None):
     broadcast_online(workshop.id)
 
 
-@socketio.on("disconnect")
 def disconnect(reason=None):
     workshop_id = presence().leave(request.sid)
     if workshop_id is not None:

@@ -7,6 +7,7 @@ grows, so a late broadcast never rolls a page back to an older count.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 from flask import current_app, render_template
@@ -25,6 +26,16 @@ class Connection:
     person_id: int
 
 
+def next_version(previous: int) -> int:
+    """A version above ``previous`` and above any given out before a restart.
+
+    Counting from the clock (in microseconds, exact in a JavaScript number) rather
+    than from zero: after the server restarts, open pages reconnect still showing
+    the old run's versions, and would drop every fragment of a count restarted at 1.
+    """
+    return max(previous + 1, time.time_ns() // 1000)
+
+
 class Presence:
     def __init__(self):
         self._lock = threading.Lock()
@@ -34,7 +45,7 @@ class Presence:
     def arrive(self, sid: str, workshop_id: int, person_id: int) -> None:
         with self._lock:
             self._connections[sid] = Connection(workshop_id, person_id)
-            self._versions[workshop_id] = self._versions.get(workshop_id, 0) + 1
+            self._versions[workshop_id] = next_version(self._versions.get(workshop_id, 0))
 
     def leave(self, sid: str) -> int | None:
         """Forget a connection; returns its workshop id, or None if it was not known."""
@@ -42,7 +53,7 @@ class Presence:
             connection = self._connections.pop(sid, None)
             if connection is None:
                 return None
-            self._versions[connection.workshop_id] += 1
+            self._versions[connection.workshop_id] = next_version(self._versions[connection.workshop_id])
             return connection.workshop_id
 
     def online(self, workshop_id: int) -> tuple[set[int], int]:

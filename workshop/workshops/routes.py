@@ -7,7 +7,7 @@ import smtplib
 
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from workshop.accounts import services as accounts
@@ -124,6 +124,15 @@ def people(workshop: Workshop, membership: Membership):
                            join_link=_external("workshops.join", code=workshop.code))
 
 
+TOO_LARGE = "The participant list is larger than 2 MB; split it into parts."
+
+
+def _import_problem(workshop: Workshop, problem: str, status: int):
+    # Rendered here rather than through abort(): the generic 413 page would quote the upload limit, not 2 MB.
+    return render_template("workshops/import_preview.html", workshop=workshop, preview=None, problem=problem,
+                           confirm=None), status
+
+
 @blueprint.post("/w/<code>/people/import")
 @requires(Action.MANAGE_PEOPLE)
 def import_preview(workshop: Workshop, membership: Membership):
@@ -135,12 +144,11 @@ def import_preview(workshop: Workshop, membership: Membership):
         abort(400, "Choose a CSV file to import.")
     data = upload.stream.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
-        abort(413, "The participant list is larger than 2 MB; split it into parts.")
+        return _import_problem(workshop, TOO_LARGE, 413)
     try:
         preview = services.preview_import(workshop, data)
     except ValidationError as error:
-        return render_template("workshops/import_preview.html", workshop=workshop, preview=None,
-                               problem=" ".join(error.errors.values()), confirm=None), 400
+        return _import_problem(workshop, " ".join(error.errors.values()), 400)
     confirm = ImportConfirmForm(csv=data.decode("utf-8-sig"))
     return render_template("workshops/import_preview.html", workshop=workshop, preview=preview,
                            problem=None, confirm=confirm)
@@ -154,7 +162,7 @@ def import_confirm(workshop: Workshop, membership: Membership):
         abort(400, "Nothing to import: upload the list again.")
     data = form.csv.data.encode("utf-8")
     if len(data) > MAX_IMPORT_BYTES:
-        abort(413, "The participant list is larger than 2 MB; split it into parts.")
+        return _import_problem(workshop, TOO_LARGE, 413)
     preview = services.preview_import(workshop, data)
     count = services.apply_import(workshop, preview)
     db.session.commit()

@@ -116,9 +116,10 @@ def members(workshop: Workshop, query: str = "", role: Role | None = None) -> li
         statement = statement.where(Membership.role == role)
     words = query.strip().lower().split()
     for word in words[:5]:
-        pattern = f"%{word}%"
-        statement = statement.where(or_(func.lower(Person.name).like(pattern), func.lower(Person.email).like(pattern),
-                                        func.lower(Person.organization).like(pattern),
+        # autoescape: a typed "%" or "_" is a character to find, not a wildcard that matches everyone.
+        statement = statement.where(or_(func.lower(Person.name).contains(word, autoescape=True),
+                                        func.lower(Person.email).contains(word, autoescape=True),
+                                        func.lower(Person.organization).contains(word, autoescape=True),
                                         func.lower(Person.country) == word))
     return list(db.session.scalars(statement))
 
@@ -140,6 +141,7 @@ def add_staff(workshop: Workshop, *, name: str, email: str, role: Role) -> tuple
     person = accounts.find_person(accounts.normalize_email(email))
     if person is None:
         person = accounts.create_person(email=email, name=name)
+        db.session.flush()  # fills in column defaults: reset_password below counts up session_version
     membership = add_member(workshop, person, role, Origin.LOCAL)
     if role == Role.ORGANIZER:
         person.can_create_workshops = True
@@ -247,6 +249,17 @@ def apply_import(workshop: Workshop, preview: ImportPreview) -> int:
 
 # Self-registration with the workshop's join code -------------------------------
 
+def _browser_timezone(name: str) -> str:
+    """The zone the join page's script read from the browser, else UTC.
+
+    It sits in a hidden field, so an error on it would be invisible and leave the person unable to join.
+    """
+    try:
+        return accounts.check_timezone(name or "UTC")
+    except ValidationError:
+        return "UTC"
+
+
 def register_with_join_code(workshop: Workshop, *, join_code: str, name: str, email: str, country: str,
                             organization: str, timezone: str) -> Person:
     if not workshop.join_enabled or not workshop.join_code:
@@ -258,6 +271,6 @@ def register_with_join_code(workshop: Workshop, *, join_code: str, name: str, em
         raise ValidationError({"email": "This email is already registered. Use your personal invite link, "
                                         "or ask the organizers to send it again."}, status=409)
     person = accounts.create_person(email=email, name=name, country=country, organization=organization,
-                                    timezone=timezone or "UTC")
+                                    timezone=_browser_timezone(timezone))
     add_member(workshop, person, Role.PARTICIPANT, Origin.OVERSEAS)
     return person

@@ -1,0 +1,125 @@
+"""Who may do what: the role x action matrix, and the same rules over HTTP."""
+
+import pytest
+
+from tests.accounts.conftest import is_signed_in
+from workshop.permissions import Action, can
+from workshop.workshops.models import Membership, Role
+
+ORG, MOD, PAR = Role.ORGANIZER, Role.MODERATOR, Role.PARTICIPANT
+
+# Written out by hand on purpose: a change to RULES must be matched here.
+EXPECTED = {
+    Action.VIEW_WORKSHOP: {ORG: True, MOD: True, PAR: True},
+    Action.SEE_WHO_IS_ONLINE: {ORG: True, MOD: True, PAR: False},
+    Action.MODERATE: {ORG: True, MOD: True, PAR: False},
+    Action.EDIT_WORKSHOP: {ORG: True, MOD: False, PAR: False},
+    Action.MANAGE_PEOPLE: {ORG: True, MOD: False, PAR: False},
+}
+
+
+def test_the_table_covers_every_role_and_action():
+    assert set(EXPECTED) == set(Action)
+    for action, by_role in EXPECTED.items():
+        assert set(by_role) == set(Role), action
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("role", list(Role))
+def test_can_agrees_with_the_table(role, action):
+    assert can(Membership(role=role), action) is EXPECTED[action][role]
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_no_membership_can_do_nothing(action):
+    assert can(None, action) is False
+
+
+# Over HTTP --------------------------------------------------------------------------------
+
+PAGES = {
+    "home": ("/w/{code}/", Action.VIEW_WORKSHOP),
+    "edit": ("/w/{code}/edit", Action.EDIT_WORKSHOP),
+    "people": ("/w/{code}/people", Action.MANAGE_PEOPLE),
+    "invites": ("/w/{code}/invites.csv", Action.MANAGE_PEOPLE),
+    "qr": ("/w/{code}/join-qr.svg", Action.MANAGE_PEOPLE),
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_pages_follow_the_table(client, make, role):
+    workshop = make.workshop()
+    make.sign_in(client, make.member(workshop, role))
+    for path, action in PAGES.values():
+        response = client.get(path.format(code=workshop.code))
+        if EXPECTED[action][role]:
+            assert response.status_code == 200, path
+        else:
+            assert response.status_code == 403, path
+            assert response.mimetype == "text/html"
+            body = response.get_data(as_text=True)
+            assert "You do not have access to this" in body
+            assert f"Your role ({role})" in body
+
+
+def test_non_member_is_refused_every_page(client, make):
+    workshop = make.workshop()
+    outsider = make.member(make.workshop(), Role.ORGANIZER)
+    make.sign_in(client, outsider)
+    for path, _ in PAGES.values():
+        response = client.get(path.format(code=workshop.code))
+        assert response.status_code == 403, path
+        assert "not a member of this workshop" in response.get_data(as_text=True)
+
+
+def test_anonymous_is_sent_to_sign_in_and_back(client, make):
+    workshop = make.workshop()
+    for path, _ in PAGES.values():
+        path = path.format(code=workshop.code)
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"] == f"/login?next={path.replace('/', '%2F')}"
+
+
+def test_unknown_workshop_is_a_friendly_404(client, make):
+    make.sign_in(client, make.member(make.workshop(), Role.ORGANIZER))
+    response = client.get("/w/NO-SUCH-CODE/")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "There is no workshop with that code" in body
+    assert "Back to your workshops" in body
+
+
+def test_organizer_of_one_workshop_cannot_manage_another(client, make):
+    mine, theirs = make.workshop(), make.workshop()
+    organizer = make.member(mine, Role.ORGANIZER)
+    make.sign_in(client, organizer)
+    assert client.get(f"/w/{mine.code}/people").status_code == 200
+    for path in (f"/w/{theirs.code}/people", f"/w/{theirs.code}/edit"):
+        assert client.get(path).status_code == 403
+    token = make.csrf_token(client, "/")
+    response = client.post(f"/w/{theirs.code}/edit", data={"csrf_token": token, "title": "Taken over"})
+    assert response.status_code == 403
+
+
+def test_organizer_who_is_a_participant_elsewhere_has_only_that_role_there(client, make):
+    from workshop.db import db
+    from workshop.workshops.models import Origin
+
+    mine, theirs = make.workshop(), make.workshop()
+    organizer = make.member(mine, Role.ORGANIZER)
+    db.session.add(Membership(workshop=theirs, person=organizer, role=Role.PARTICIPANT, origin=Origin.LOCAL))
+    db.session.commit()
+    make.sign_in(client, organizer)
+    assert client.get(f"/w/{theirs.code}/").status_code == 200
+    assert client.get(f"/w/{theirs.code}/people").status_code == 403
+
+
+def test_creating_workshops_needs_the_creator_right(client, make):
+    assert client.get("/workshops/new").headers["Location"].startswith("/login")
+    moderator = make.member(make.workshop(), Role.MODERATOR)
+    make.sign_in(client, moderator)
+    assert is_signed_in(client)
+    response = client.get("/workshops/new")
+    assert response.status_code == 403
+    assert "Only organizers can create workshops" in response.get_data(as_text=True)

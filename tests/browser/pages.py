@@ -1,0 +1,57 @@
+"""Every page the app has, in one place: the accessibility and phone-width checks visit each.
+
+A feature that adds a page adds its entry here. ``path`` is a template filled
+from the scene the test builds: ``{code}`` (the workshop), ``{invite}`` (a
+participant's invite link path), ``{join_code}``. ``then``, if given, is done
+on the loaded page to reach the page to check (say, submitting a form);
+``status`` is what the server answers to ``path``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+IMPORT_WITH_ERRORS = (
+    "name,email,country,organization,role,local/overseas\n"
+    "Asha Valid,asha@example.org,NP,Audit Office,participant,overseas\n"
+    "Bad Email,not-an-email,LK,,participant,local\n"
+    "Unknown Country,uc@example.org,Atlantis,,participant,local\n"
+    ",noname@example.org,IN,,participant,overseas\n"
+    "Asha Again,asha@example.org,NP,,participant,overseas\n"
+).encode()
+
+
+def upload_import_with_errors(page) -> None:
+    page.set_input_files("#import-file", files=[{"name": "participants.csv", "mimeType": "text/csv",
+                                                 "buffer": IMPORT_WITH_ERRORS}])
+    page.get_by_role("button", name="Preview import").click()
+    page.wait_for_url("**/people/import")
+    page.get_by_role("heading", name="Rows with errors").wait_for()
+
+
+class Page(NamedTuple):
+    name: str
+    role: str  # "anonymous", "participant" or "organizer"
+    path: str
+    status: int = 200
+    then: Callable | None = None
+
+
+PAGES = [
+    Page("sign-in", "anonymous", "/login"),
+    Page("invite welcome", "anonymous", "{invite}"),
+    Page("join", "anonymous", "/join/{code}?key={join_code}"),
+    Page("workshop list", "organizer", "/"),
+    Page("workshop home (participant)", "participant", "/w/{code}/"),
+    Page("workshop home (organizer)", "organizer", "/w/{code}/"),
+    Page("edit workshop", "organizer", "/w/{code}/edit"),
+    Page("new workshop", "organizer", "/workshops/new"),
+    Page("people", "organizer", "/w/{code}/people"),
+    Page("import preview with errors", "organizer", "/w/{code}/people", then=upload_import_with_errors),
+    Page("404", "organizer", "/w/NO-SUCH-WORKSHOP/", status=404),
+    Page("403", "participant", "/w/{code}/edit", status=403),
+]
+
+AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe.min.js"

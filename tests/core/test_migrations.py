@@ -1,0 +1,83 @@
+"""``flask db upgrade`` builds the whole schema from nothing, matching the models, on both backends."""
+
+import logging
+import secrets
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+
+from tests.conftest import _postgres_admin_url, unavailable
+from workshop import create_app
+from workshop.app import MIGRATIONS
+from workshop.db import db
+
+
+@pytest.fixture
+def keep_loggers():
+    """Alembic's fileConfig disables every logger it does not name (such as "workshop"); undo that."""
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    enabled = [logger for logger in loggers if not logger.disabled]
+    yield
+    for logger in enabled:
+        logger.disabled = False
+
+
+@pytest.fixture
+def empty_sqlite(tmp_path):
+    return f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture
+def empty_postgresql():
+    admin = create_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    name = f"workshop_migrate_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure to reach the server means "not available"
+        admin.dispose()
+        unavailable(f"PostgreSQL is not available: {error.__class__.__name__}")
+    yield admin.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, keep_loggers):
+    return request.getfixturevalue(f"empty_{request.param}")
+
+
+def test_upgrade_builds_the_schema_the_models_describe(empty_database):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "ASYNC_MODE": "threading"})
+    with app.app_context():
+        try:
+            assert inspect(db.engine).get_table_names() == []
+            flask_migrate.upgrade()
+            with db.engine.connect() as connection:
+                tables = set(inspect(connection).get_table_names())
+                assert set(db.metadata.tables) <= tables
+                for name, table in db.metadata.tables.items():
+                    columns = {column["name"] for column in inspect(connection).get_columns(name)}
+                    assert columns == set(table.columns.keys()), name
+                differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+                assert differences == []
+                head = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            assert head == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        finally:
+            db.engine.dispose()
+
+
+def test_upgrade_twice_is_harmless(empty_sqlite, keep_loggers):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_sqlite, "ASYNC_MODE": "threading"})
+    with app.app_context():
+        try:
+            flask_migrate.upgrade()
+            flask_migrate.upgrade()
+            assert "person" in inspect(db.engine).get_table_names()
+        finally:
+            db.engine.dispose()
