@@ -14,6 +14,7 @@ from workshop.accounts import services as accounts
 from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.errors import ValidationError
+from workshop.forms import submit
 from workshop.live.presence import online_state
 from workshop.mail import mail_configured
 from workshop.permissions import Action, can, requires, requires_workshop_creator
@@ -24,15 +25,6 @@ from workshop.workshops.models import Membership, Role, Workshop
 
 blueprint = Blueprint("workshops", __name__)
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-
-
-def _show_errors(form, error: ValidationError) -> None:
-    for name, message in error.errors.items():
-        target = getattr(form, name, None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = list(target.errors or []) + [message]
-        else:
-            form.form_errors.append(message)
 
 
 def _external(endpoint: str, **values) -> str:
@@ -53,19 +45,10 @@ def index():
 @requires_workshop_creator
 def create():
     form = WorkshopForm(timezone="UTC")
-    status = 200
-    if form.validate_on_submit():
-        try:
-            workshop = services.create_workshop(current_user, form.data)
-            db.session.commit()
-            flash(f"Workshop {workshop.code} created.", "success")
-            return redirect(url_for("workshops.home", code=workshop.code))
-        except ValidationError as error:
-            db.session.rollback()
-            _show_errors(form, error)
-            status = error.status
-    elif form.is_submitted():
-        status = 400
+    workshop, status = submit(form, lambda: services.create_workshop(current_user, form.data))
+    if workshop is not None:
+        flash(f"Workshop {workshop.code} created.", "success")
+        return redirect(url_for("workshops.home", code=workshop.code))
     return render_template("workshops/edit.html", form=form, workshop=None), status
 
 
@@ -75,19 +58,10 @@ def edit(workshop: Workshop, membership: Membership):
     form = WorkshopForm(obj=workshop)
     if request.method == "GET":
         form.modality.data = workshop.modality.value
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_workshop(workshop, form.data)
-            db.session.commit()
-            flash("Saved.", "success")
-            return redirect(url_for("workshops.home", code=workshop.code))
-        except ValidationError as error:
-            db.session.rollback()
-            _show_errors(form, error)
-            status = error.status
-    elif form.is_submitted():
-        status = 400
+    saved, status = submit(form, lambda: services.update_workshop(workshop, form.data))
+    if saved is not None:
+        flash("Saved.", "success")
+        return redirect(url_for("workshops.home", code=workshop.code))
     return render_template("workshops/edit.html", form=form, workshop=workshop), status
 
 
@@ -284,21 +258,10 @@ def join(code: str):
     if not workshop.join_enabled:
         abort(403, "Self-registration is closed for this workshop. Use the invite link the organizers sent you.")
     form = JoinForm(join_code=request.args.get("key", ""))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            person = services.register_with_join_code(
-                workshop, join_code=form.join_code.data, name=form.name.data, email=form.email.data,
-                country=form.country.data, organization=form.organization.data or "",
-                timezone=form.timezone.data or "UTC")
-            db.session.commit()
-        except ValidationError as error:
-            db.session.rollback()
-            _show_errors(form, error)
-            status = error.status
-        else:
-            login_user(person, remember=True)
-            return redirect(url_for("workshops.home", code=workshop.code))
-    elif form.is_submitted():
-        status = 400
+    person, status = submit(form, lambda: services.register_with_join_code(
+        workshop, join_code=form.join_code.data, name=form.name.data, email=form.email.data,
+        country=form.country.data, organization=form.organization.data or "", timezone=form.timezone.data or "UTC"))
+    if person is not None:
+        login_user(person, remember=True)
+        return redirect(url_for("workshops.home", code=workshop.code))
     return render_template("workshops/join.html", workshop=workshop, form=form), status

@@ -88,13 +88,14 @@ def create_workshop(creator: Person, data: dict) -> Workshop:
     return workshop
 
 
-def update_workshop(workshop: Workshop, data: dict) -> None:
+def update_workshop(workshop: Workshop, data: dict) -> Workshop:
     fields = clean_workshop_fields(data)
     _check_code_free(fields["code"], workshop.id)
     for name, value in fields.items():
         setattr(workshop, name, value)
     if workshop.join_enabled and not workshop.join_code:
         workshop.join_code = new_join_code()
+    return workshop
 
 
 def new_join_code() -> str:
