@@ -9,6 +9,8 @@ from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from workshop.db import db
+
 log = logging.getLogger("workshop")
 
 
@@ -32,6 +34,7 @@ TITLES = {
     413: "That upload is too large",
     429: "Too many attempts",
     500: "Something went wrong on our side",
+    507: "The server's storage is full",
 }
 
 
@@ -39,11 +42,15 @@ def _wants_fragment() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _render(status: int, message: str | None):
+def _render(status: int, message: str | None, headers=()):
     title = TITLES.get(status, "Error")
-    template = "errors/fragment.html" if _wants_fragment() else "errors/page.html"
-    return render_template(template, status=status, title=title, message=message,
-                           request_id=g.get("request_id")), status
+    context = {"status": status, "title": title, "message": message, "request_id": g.get("request_id")}
+    headers = [h for h in headers if h[0].lower() != "content-type"]
+    if _wants_fragment():
+        # An htmx request: the message goes to the page's alert area, not in place of what was targeted.
+        headers += [("HX-Retarget", "#htmx-errors"), ("HX-Reswap", "innerHTML")]
+        return render_template("errors/fragment.html", **context), status, headers
+    return render_template("errors/page.html", **context), status, headers
 
 
 def register_error_pages(app: Flask) -> None:
@@ -73,13 +80,10 @@ def register_error_pages(app: Flask) -> None:
         if error.code == 413 and message is None:
             limit = app.config["MAX_UPLOAD_MB"]
             message = f"The file is larger than the limit of {limit} MB. Nothing was saved."
-        response, status = _render(error.code, message)
-        headers = error.get_headers()
-        return response, status, [h for h in headers if h[0].lower() != "content-type"]
+        return _render(error.code, message, error.get_headers())
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         log.exception("unhandled error, request id %s, %s %s", g.get("request_id"), request.method, request.path)
-        from workshop.db import db
         db.session.rollback()
         return _render(500, None)

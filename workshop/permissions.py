@@ -12,7 +12,7 @@ from functools import wraps
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from workshop.db import db
 from workshop.extensions import login_manager
@@ -51,20 +51,18 @@ def can(membership: Membership | None, action: Action) -> bool:
     return membership is not None and membership.role in RULES[action]
 
 
-def membership_of(person_id: int, workshop_id: int) -> Membership | None:
-    return db.session.scalar(
-        select(Membership).where(Membership.person_id == person_id, Membership.workshop_id == workshop_id)
-    )
-
-
 def check(person, workshop_code: str, action: Action) -> tuple[Workshop, Membership]:
     """The workshop and the person's membership, or :class:`Refused`."""
     if person is None or not person.is_authenticated:
         raise Refused(401, "Please sign in first.")
-    workshop = db.session.scalar(select(Workshop).where(Workshop.code == workshop_code))
-    if workshop is None:
+    # One round trip for both: every page of a workshop starts here.
+    found = db.session.execute(
+        select(Workshop, Membership).outerjoin(Membership, and_(Membership.workshop_id == Workshop.id,
+                                                                Membership.person_id == person.id))
+        .where(Workshop.code == workshop_code)).first()
+    if found is None:
         raise Refused(404, "There is no workshop with that code.")
-    membership = membership_of(person.id, workshop.id)
+    workshop, membership = found
     if membership is None:
         raise Refused(403, "You are not a member of this workshop.")
     if not can(membership, action):

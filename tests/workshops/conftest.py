@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from workshop.db import db
 from workshop.workshops.models import Role
 
 

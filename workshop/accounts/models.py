@@ -20,6 +20,10 @@ class Person(UserMixin, db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     organization: Mapped[str] = mapped_column(String(300), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # False until the person picks a zone: pages may then suggest the browser's.
+    timezone_chosen: Mapped[bool] = mapped_column(default=False)
+    # The secret in the person's personal calendar feed URL; a new one revokes the old.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     can_create_workshops: Mapped[bool] = mapped_column(default=False)
     # Raised when a password is reset, so every session signed in before it ends.

@@ -222,3 +222,43 @@ PARTICIPANTS = [
      "country": "LK", "organization": "National Audit Office, Sri Lanka",
      "origin": "local", "timezone": "Asia/Colombo"},
 ]
+
+# The three-day programme, times in the host timezone (Asia/Colombo, UTC+5:30).
+# Each entry: day (1-3), start, end, kind, title, description, speakers, video room.
+AGENDA = [
+    (1, "11:30", "12:00", "plenary", "Opening session",
+     "Welcome addresses by the National Productivity Secretariat, Sri Lanka and the APO Secretariat; "
+     "introduction of participants and of the workshop programme.",
+     ["Head, National Productivity Secretariat, Sri Lanka", "Programme Officer, APO Secretariat"], True),
+    (1, "12:00", "13:15", "plenary", "New approaches to public procurement",
+     "From lowest price to best value: outcome-based specifications, market engagement before tendering, "
+     "and the OECD framework for the strategic use of public procurement for innovation.",
+     ["Dr. Maria Alvarez, resource person"], True),
+    (1, "13:15", "13:30", "break", "Break", "", [], False),
+    (1, "13:30", "14:45", "plenary", "Public policy instruments for innovative procurement",
+     "Pre-commercial procurement, innovation partnerships, challenge prizes and functional requirements; "
+     "how policy instruments set incentives for suppliers and buyers.",
+     ["Prof. Daniel Okafor, resource person"], True),
+    (1, "14:45", "15:30", "breakout", "Breakout discussions: barriers to innovative procurement",
+     "Small groups discuss the barriers their agencies face and report back to the plenary.", [], True),
+    (2, "11:30", "12:45", "plenary", "Opportunities and challenges in innovative public procurement",
+     "Risk, audit and accountability; skills of procurement officers; SMEs and start-ups as suppliers.",
+     ["Dr. Maria Alvarez, resource person"], True),
+    (2, "12:45", "13:00", "break", "Break", "", [], False),
+    (2, "13:00", "14:15", "country reports", "Country reports (part 1)",
+     "Participants present their country's public procurement system and its reforms for innovation.", [], True),
+    (2, "14:15", "15:30", "country reports", "Country reports (part 2)",
+     "Country presentations continue, followed by questions.", [], True),
+    (3, "11:30", "12:45", "plenary", "Reforming public procurement systems for innovation",
+     "Legal frameworks, e-procurement and open contracting data as foundations for innovation.",
+     ["Prof. Daniel Okafor, resource person"], True),
+    (3, "12:45", "13:45", "plenary", "Cases of successful innovative public procurement",
+     "Cases from Korea, Singapore and Europe: what was bought, how, and what it changed for citizens.",
+     ["Dr. Maria Alvarez, resource person", "Prof. Daniel Okafor, resource person"], True),
+    (3, "13:45", "14:00", "break", "Break", "", [], False),
+    (3, "14:00", "14:45", "breakout", "Breakout discussions: action plans",
+     "Each group drafts an action plan for innovative procurement in its agencies.", [], True),
+    (3, "14:45", "15:30", "plenary", "Group reports, evaluation and closing",
+     "Rapporteurs report back; summary of the workshop; evaluation; closing remarks.",
+     ["Programme Officer, APO Secretariat"], True),
+]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from workshop.accounts import services as accounts
 from workshop.accounts.models import Invite, Person
+from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.db import db
 from workshop.demo import data
 from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
@@ -39,6 +42,21 @@ def _staff(entry: dict, role: Role, workshop: Workshop) -> tuple[Person, str]:
     return person, password
 
 
+def _seed_agenda(workshop: Workshop, moderator: Person) -> None:
+    zone = ZoneInfo(workshop.timezone)
+    for day, start, end, kind, title, description, speakers, has_video in data.AGENDA:
+        date = workshop.starts_on + timedelta(days=day - 1)
+        session = AgendaSession(
+            workshop_id=workshop.id, kind=SessionKind(kind), title=title, description=description,
+            starts_at=datetime.combine(date, time.fromisoformat(start), tzinfo=zone),
+            ends_at=datetime.combine(date, time.fromisoformat(end), tzinfo=zone),
+            speakers="\n".join(speakers),
+            video_url=f"https://meet.example.org/apo-{workshop.code.lower()}-day{day}" if has_video else None)
+        if kind != "break":
+            session.moderators.append(moderator)
+        db.session.add(session)
+
+
 def seed_demo() -> DemoAccounts:
     """Create the demo workshop with its organizer, moderator and 50 participants (the caller commits)."""
     spec = data.WORKSHOP
@@ -57,4 +75,5 @@ def seed_demo() -> DemoAccounts:
                                   origin=Origin(entry["origin"])))
         invites.append(accounts.issue_invite(person, workshop))
     db.session.flush()
+    _seed_agenda(workshop, moderator)
     return DemoAccounts(workshop, organizer, organizer_password, moderator, moderator_password, invites)

@@ -12,7 +12,8 @@ from flask_socketio import emit, join_room
 from workshop.extensions import socketio
 from workshop.live.broadcast import FRAGMENT_EVENT
 from workshop.live.presence import broadcast_online, presence, render_online
-from workshop.live.rooms import desk_room, person_room, workshop_room
+from workshop.agenda.services import session_in
+from workshop.live.rooms import desk_room, person_room, session_room, workshop_room
 from workshop.permissions import Action, Refused, authorize, can
 
 
@@ -40,6 +41,11 @@ def connect(auth=None):
     join_room(person_room(current_user.id))
     if staff:
         join_room(desk_room(workshop.id))
+    session_id = auth.get("session")
+    if session_id is not None:
+        if not isinstance(session_id, int) or session_in(workshop, session_id) is None:
+            raise ConnectionRefusedError("There is no such session in this workshop.")
+        join_room(session_room(session_id))
     presence().arrive(request.sid, workshop.id, current_user.id)
     # The newcomer gets the current state now; everyone else at the next flush.
     emit(FRAGMENT_EVENT, render_online(workshop, with_names=staff))

@@ -12,3 +12,8 @@ def desk_room(workshop_id: int) -> str:
 
 def person_room(person_id: int) -> str:
     return f"person:{person_id}"
+
+
+def session_room(session_id: int) -> str:
+    """Everyone on one agenda session's live page."""
+    return f"session:{session_id}"

@@ -48,6 +48,8 @@ class Workshop(db.Model):
     topics: Mapped[str] = mapped_column(Text, default="")
     join_code: Mapped[str | None] = mapped_column(String(40))
     join_enabled: Mapped[bool] = mapped_column(default=False)
+    # Rises with every change to the agenda: rendered agendas are cached under it.
+    agenda_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="workshop", cascade="all, delete-orphan")

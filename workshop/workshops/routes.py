@@ -15,6 +15,8 @@ from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.forms import submit
+from workshop.urls import external_url
+from workshop.agenda.routes import now_next_context
 from workshop.live.presence import online_state
 from workshop.mail import mail_configured
 from workshop.permissions import Action, can, requires, requires_workshop_creator
@@ -25,13 +27,6 @@ from workshop.workshops.models import Membership, Role, Workshop
 
 blueprint = Blueprint("workshops", __name__)
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-
-
-def _external(endpoint: str, **values) -> str:
-    base = current_app.config["BASE_URL"]
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
 
 
 @blueprint.get("/")
@@ -69,9 +64,9 @@ def edit(workshop: Workshop, membership: Membership):
 @requires(Action.VIEW_WORKSHOP)
 def home(workshop: Workshop, membership: Membership):
     see_names = can(membership, Action.SEE_WHO_IS_ONLINE)
-    return render_template("workshops/home.html", workshop=workshop, membership=membership,
+    return render_template("workshops/home.html", membership=membership,
                            online=online_state(workshop, see_names), see_names=see_names,
-                           can_manage=can(membership, Action.MANAGE_PEOPLE))
+                           can_manage=can(membership, Action.MANAGE_PEOPLE), **now_next_context(workshop))
 
 
 # People --------------------------------------------------------------------------
@@ -80,7 +75,7 @@ def _people_rows(workshop: Workshop, query: str):
     rows = []
     for member in services.members(workshop, query):
         invite = accounts.current_invite(member.person_id, workshop.id)
-        link = _external("accounts.invite", token=accounts.invite_token(invite)) if invite else None
+        link = external_url("accounts.invite", token=accounts.invite_token(invite)) if invite else None
         rows.append((member, invite, link))
     return rows
 
@@ -95,7 +90,7 @@ def people(workshop: Workshop, membership: Membership):
     return render_template("workshops/people.html", workshop=workshop, rows=rows, query=query,
                            action=ActionForm(), upload=ImportUploadForm(), staff=StaffForm(),
                            mail_configured=mail_configured(),
-                           join_link=_external("workshops.join", code=workshop.code))
+                           join_link=external_url("workshops.join", code=workshop.code))
 
 
 TOO_LARGE = "The participant list is larger than 2 MB; split it into parts."
@@ -229,7 +224,7 @@ def send_invitations(workshop: Workshop, membership: Membership):
     if not mail_configured():
         abort(400, "Email is not set up (WORKSHOP_SMTP_HOST); copy the links or export them as CSV instead.")
     try:
-        sent = invitations.send_pending(workshop, lambda token: _external("accounts.invite", token=token))
+        sent = invitations.send_pending(workshop, lambda token: external_url("accounts.invite", token=token))
     except (OSError, smtplib.SMTPException) as error:
         db.session.rollback()
         current_app.logger.warning("sending invitations failed: %s", error)
@@ -242,7 +237,7 @@ def send_invitations(workshop: Workshop, membership: Membership):
 @blueprint.get("/w/<code>/join-qr.svg")
 @requires(Action.MANAGE_PEOPLE)
 def join_qr(workshop: Workshop, membership: Membership):
-    qr = segno.make(_external("workshops.join", code=workshop.code), error="m")
+    qr = segno.make(external_url("workshops.join", code=workshop.code), error="m")
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=6, border=2, title=f"Join link for {workshop.code}")
     return Response(out.getvalue(), mimetype="image/svg+xml")

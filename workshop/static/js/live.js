@@ -17,10 +17,11 @@
     status.appendChild(small);
   }
 
+  // Keep only fragments this page shows, and only if they are not older than what it shows.
   function dropStale(template) {
-    template.content.querySelectorAll("[id][data-version]").forEach(function (incoming) {
+    template.content.querySelectorAll("[hx-swap-oob][id]").forEach(function (incoming) {
       var current = document.getElementById(incoming.id);
-      if (current && Number(current.dataset.version) > Number(incoming.dataset.version)) {
+      if (!current || Number(current.dataset.version) > Number(incoming.dataset.version)) {
         incoming.remove();
       }
     });
@@ -35,8 +36,10 @@
     }
   }
 
+  var auth = { workshop: root.dataset.liveWorkshop };
+  if (root.dataset.liveSession) { auth.session = Number(root.dataset.liveSession); }
   var socket = io({
-    auth: { workshop: root.dataset.liveWorkshop },
+    auth: auth,
     transports: ["websocket", "polling"],
   });
   socket.on("fragment", applyFragment);

@@ -1,9 +1,22 @@
-// Fill hidden timezone fields with the browser's zone (a suggestion the person can change later).
+// The browser's timezone (Intl API) as a suggestion: hidden fields are filled
+// with it, and where a page shows the person's saved zone and the browser's
+// differs, a "Use it" button offers to switch.
 (function () {
   "use strict";
   var zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+  if (!zone) { return; }
   document.querySelectorAll("input[data-browser-timezone]").forEach(function (input) {
     if (!input.value) { input.value = zone; }
+  });
+  document.querySelectorAll("[data-timezone-suggestion]").forEach(function (box) {
+    if (box.dataset.current === zone) { return; }
+    box.querySelector("[data-browser-zone]").textContent = zone;
+    box.hidden = false;
+    box.querySelector("[data-use-browser-zone]").addEventListener("click", function () {
+      var form = box.closest("form");
+      form.querySelector("input[name=timezone]").value = zone;
+      form.requestSubmit();
+    });
   });
 })();

@@ -1,0 +1,12 @@
+"""The agenda: sessions over several days, shown in each viewer's timezone, now/next, calendar feeds."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from workshop.agenda import calendar_routes, routes
+    from workshop.agenda.display import timezone_options
+
+    app.register_blueprint(routes.blueprint)
+    app.register_blueprint(calendar_routes.blueprint)
+    app.jinja_env.globals["timezone_options"] = timezone_options
