@@ -59,7 +59,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
-    from workshop import accounts, agenda, demo, live, uploads, workshops
+    from workshop import accounts, agenda, demo, live, polls, uploads, workshops
 
-    for feature in (accounts, workshops, uploads, agenda, live, demo):
+    for feature in (accounts, workshops, uploads, agenda, polls, live, demo):
         feature.init_app(app)

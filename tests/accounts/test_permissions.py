@@ -11,6 +11,7 @@ ORG, MOD, PAR = Role.ORGANIZER, Role.MODERATOR, Role.PARTICIPANT
 # Written out by hand on purpose: a change to RULES must be matched here.
 EXPECTED = {
     Action.VIEW_WORKSHOP: {ORG: True, MOD: True, PAR: True},
+    Action.VOTE: {ORG: True, MOD: True, PAR: True},
     Action.SEE_WHO_IS_ONLINE: {ORG: True, MOD: True, PAR: False},
     Action.MODERATE: {ORG: True, MOD: True, PAR: False},
     Action.EDIT_WORKSHOP: {ORG: True, MOD: False, PAR: False},

@@ -31,6 +31,28 @@ def upload_import_with_errors(page) -> None:
     page.get_by_role("heading", name="Rows with errors").wait_for()
 
 
+def add_session_in_editor(page) -> None:
+    """Add a session through the agenda's htmx editor (its default times: 09:00-10:00 on the first day)."""
+    page.get_by_role("button", name="Add a session").click()
+    editor = page.locator("form.session-form")
+    editor.get_by_label("Title").fill("Opening session")
+    editor.get_by_label("Video room link").fill("https://meet.example.org/apo")
+    editor.get_by_role("button", name="Add session").click()
+    page.get_by_role("status").filter(has_text="Added").wait_for()
+
+
+def open_agenda_editor(page) -> None:
+    add_session_in_editor(page)
+    page.get_by_role("button", name="Add a session").click()
+    page.locator("form.session-form").wait_for()
+
+
+def open_session_page(page) -> None:
+    add_session_in_editor(page)
+    page.get_by_role("link", name="Opening session").first.click()
+    page.wait_for_url("**/s/*")
+
+
 class Page(NamedTuple):
     name: str
     role: str  # "anonymous", "participant" or "organizer"
@@ -50,6 +72,9 @@ PAGES = [
     Page("new workshop", "organizer", "/workshops/new"),
     Page("people", "organizer", "/w/{code}/people"),
     Page("import preview with errors", "organizer", "/w/{code}/people", then=upload_import_with_errors),
+    Page("agenda (participant)", "participant", "/w/{code}/agenda"),
+    Page("agenda with the editor open", "organizer", "/w/{code}/agenda", then=open_agenda_editor),
+    Page("session page", "organizer", "/w/{code}/agenda", then=open_session_page),
     Page("404", "organizer", "/w/NO-SUCH-WORKSHOP/", status=404),
     Page("403", "participant", "/w/{code}/edit", status=403),
 ]

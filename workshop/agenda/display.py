@@ -85,10 +85,13 @@ class LRUCache:
         self._items: OrderedDict = OrderedDict()
 
     def get(self, key):
-        value = self._items.get(key)
-        if value is not None:
+        # Move first, then read: under threads another request may evict the key in between, and then this
+        # answers None (render again) instead of raising KeyError.
+        try:
             self._items.move_to_end(key)
-        return value
+        except KeyError:
+            return None
+        return self._items.get(key)
 
     def put(self, key, value) -> None:
         self._items[key] = value

@@ -73,8 +73,10 @@ def agenda(workshop: Workshop, membership: Membership):
     clock = _clock(workshop)
     can_edit = can(membership, Action.EDIT_WORKSHOP)
     # Participants share a handful of zones and languages: render each combination once per agenda version.
-    # The host zone is in the key: editing the workshop's timezone changes every "Host:" time without a new version.
-    key = (workshop.id, workshop.agenda_version, workshop.timezone, clock.zone.key, str(clock.locale), can_edit)
+    # created_at tells apart a workshop re-created under a reused id (SQLite, a reset demo); the host zone is there
+    # because editing the workshop's timezone changes every "Host:" time without a new agenda version.
+    key = (workshop.id, workshop.created_at, workshop.agenda_version, workshop.timezone, clock.zone.key,
+           str(clock.locale), can_edit)
     listing = _rendered().get(key)
     if listing is None:
         listing = Markup(render_template("agenda/_agenda.html", message=None, **_agenda_context(workshop, membership)))
@@ -204,6 +206,7 @@ def session_page(workshop: Workshop, membership: Membership, session_id: int):
     session = _session_or_404(workshop, session_id)
     return render_template("agenda/session.html", workshop=workshop, membership=membership, session=session,
                            clock=_clock(workshop), can_edit=can(membership, Action.EDIT_WORKSHOP),
+                           can_moderate=can(membership, Action.MODERATE),
                            link_form=LinkMaterialForm(), file_form=FileMaterialForm())
 
 

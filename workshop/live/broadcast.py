@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Hashable
+from typing import Protocol
 
 from flask import Flask, current_app
 
@@ -20,6 +21,19 @@ from workshop.extensions import socketio
 log = logging.getLogger(__name__)
 
 FRAGMENT_EVENT = "fragment"
+
+
+class SessionHook(Protocol):
+    """What a feature of the session page (polls, questions, breakouts) does when people come and go."""
+
+    def joined(self, session, membership) -> None:
+        """A socket joined the session's room: send it the feature's current state, as this person sees it."""
+
+    def presence_changed(self, session_id: int) -> None:
+        """Someone arrived on or left the session's page."""
+
+
+session_hooks: list[SessionHook] = []
 
 
 def emit_fragment(html: str, room: str) -> None:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_socketio import emit, join_room
 
 from workshop.extensions import socketio
-from workshop.live.broadcast import FRAGMENT_EVENT
+from workshop.live.broadcast import FRAGMENT_EVENT, session_hooks
 from workshop.live.presence import broadcast_online, presence, render_online
 from workshop.agenda.services import session_in
 from workshop.live.rooms import desk_room, person_room, session_room, workshop_room
@@ -41,18 +41,27 @@ def connect(auth=None):
     join_room(person_room(current_user.id))
     if staff:
         join_room(desk_room(workshop.id))
-    session_id = auth.get("session")
-    if session_id is not None:
-        if not isinstance(session_id, int) or session_in(workshop, session_id) is None:
+    session = None
+    if auth.get("session") is not None:
+        session = session_in(workshop, auth["session"]) if isinstance(auth["session"], int) else None
+        if session is None:
             raise ConnectionRefusedError("There is no such session in this workshop.")
-        join_room(session_room(session_id))
-    presence().arrive(request.sid, workshop.id, current_user.id)
+        join_room(session_room(session.id))
+    presence().arrive(request.sid, workshop.id, current_user.id, session.id if session else None)
     # The newcomer gets the current state now; everyone else at the next flush.
     emit(FRAGMENT_EVENT, render_online(workshop, with_names=staff))
     broadcast_online(workshop.id)
+    if session is not None:
+        for hook in session_hooks:
+            hook.joined(session, membership)
+            hook.presence_changed(session.id)
 
 
 def disconnect(reason=None):
+    connection = presence().connection(request.sid)
     workshop_id = presence().leave(request.sid)
     if workshop_id is not None:
         broadcast_online(workshop_id)
+    if connection is not None and connection.session_id is not None:
+        for hook in session_hooks:
+            hook.presence_changed(connection.session_id)

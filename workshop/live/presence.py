@@ -24,6 +24,7 @@ from workshop.workshops.models import Workshop
 class Connection:
     workshop_id: int
     person_id: int
+    session_id: int | None = None
 
 
 def next_version(previous: int) -> int:
@@ -42,9 +43,9 @@ class Presence:
         self._connections: dict[str, Connection] = {}
         self._versions: dict[int, int] = {}
 
-    def arrive(self, sid: str, workshop_id: int, person_id: int) -> None:
+    def arrive(self, sid: str, workshop_id: int, person_id: int, session_id: int | None = None) -> None:
         with self._lock:
-            self._connections[sid] = Connection(workshop_id, person_id)
+            self._connections[sid] = Connection(workshop_id, person_id, session_id)
             self._versions[workshop_id] = next_version(self._versions.get(workshop_id, 0))
 
     def leave(self, sid: str) -> int | None:
@@ -55,6 +56,15 @@ class Presence:
                 return None
             self._versions[connection.workshop_id] = next_version(self._versions[connection.workshop_id])
             return connection.workshop_id
+
+    def connection(self, sid: str) -> Connection | None:
+        with self._lock:
+            return self._connections.get(sid)
+
+    def in_session(self, session_id: int) -> int:
+        """How many people have the session's live page open now."""
+        with self._lock:
+            return len({c.person_id for c in self._connections.values() if c.session_id == session_id})
 
     def online(self, workshop_id: int) -> tuple[set[int], int]:
         """The people online in a workshop and the version of that answer."""

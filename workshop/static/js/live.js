@@ -27,9 +27,23 @@
     });
   }
 
+  // A new item (a poll just opened) is added to its list; one the page has already is updated in place.
+  function appendNew(template) {
+    template.content.querySelectorAll("[data-append-to][id]").forEach(function (incoming) {
+      var list = document.getElementById(incoming.dataset.appendTo);
+      incoming.remove();
+      if (list && !document.getElementById(incoming.id)) {
+        list.prepend(incoming);
+        htmx.process(incoming);
+        document.dispatchEvent(new CustomEvent("live:added", { detail: incoming }));
+      }
+    });
+  }
+
   function applyFragment(html) {
     var template = document.createElement("template");
     template.innerHTML = html;
+    appendNew(template);
     dropStale(template);
     if (template.content.childElementCount > 0) {
       htmx.swap(document.body, template.innerHTML, { swapStyle: "none" });
@@ -49,4 +63,5 @@
     setStatus("offline", "Not connected: " + (error && error.message ? error.message : "retrying…"));
   });
   window.workshopSocket = socket;
+  document.dispatchEvent(new CustomEvent("live:socket", { detail: socket }));
 })();

@@ -1,0 +1,362 @@
+"""Polls: preparing, opening and closing them, casting ballots, and computing results. No web code.
+
+Every rule a vote must pass is checked here, whether the vote came over a
+socket or a form, and a vote counts only once its transaction commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from workshop.accounts.models import Person
+from workshop.agenda.models import AgendaSession
+from workshop.db import db, utcnow
+from workshop.errors import ValidationError
+from workshop.polls import tallies
+from workshop.permissions import Action, can
+from workshop.workshops.models import Membership
+from workshop.polls.models import Ballot, BallotChoice, Poll, PollKind, PollOption, PollState, RankingMethod
+
+MAX_QUESTION = 300
+MAX_OPTION = 200
+MAX_OPTIONS = 20
+MAX_WORD = 40
+MAX_TEXT = 500
+CHOICE_KINDS = (PollKind.SINGLE, PollKind.MULTIPLE, PollKind.RANKING)
+
+
+# Preparing polls ------------------------------------------------------------------------
+
+def clean_poll_fields(data: dict) -> dict:
+    """Validated poll settings, or ValidationError naming each field that is wrong."""
+    errors: dict[str, str] = {}
+    cleaned: dict = {}
+    try:
+        cleaned["kind"] = PollKind(data.get("kind") or "")
+    except ValueError:
+        errors["kind"] = "Choose a kind of poll."
+    question = " ".join((data.get("question") or "").split())
+    if not question:
+        errors["question"] = "A question is required."
+    elif len(question) > MAX_QUESTION:
+        errors["question"] = f"The question is longer than {MAX_QUESTION} characters."
+    cleaned["question"] = question
+    options = [" ".join(line.split()) for line in (data.get("options") or "").splitlines() if line.strip()]
+    kind = cleaned.get("kind")
+    if kind in CHOICE_KINDS:
+        if len(options) < 2:
+            errors["options"] = "Give at least two options, one per line."
+        elif len(options) > MAX_OPTIONS:
+            errors["options"] = f"At most {MAX_OPTIONS} options."
+        elif any(len(option) > MAX_OPTION for option in options):
+            errors["options"] = f"Each option can have at most {MAX_OPTION} characters."
+        elif len({o.casefold() for o in options}) != len(options):
+            errors["options"] = "Two options are the same."
+    cleaned["options"] = options if kind in CHOICE_KINDS else []
+    cleaned["max_picks"] = _int(data.get("max_picks"), 1)
+    if kind == PollKind.MULTIPLE and not 1 <= cleaned["max_picks"] <= max(len(options), 1):
+        errors["max_picks"] = "The maximum number of picks must be between 1 and the number of options."
+    cleaned["scale_max"] = _int(data.get("scale_max"), 5)
+    if cleaned["scale_max"] not in (5, 10):
+        errors["scale_max"] = "A rating scale goes from 1 to 5 or from 1 to 10."
+    try:
+        cleaned["ranking_method"] = RankingMethod(data.get("ranking_method") or RankingMethod.BORDA.value)
+    except ValueError:
+        errors["ranking_method"] = "Rank by mean rank or by Borda points."
+    duration = data.get("duration_seconds")
+    cleaned["duration_seconds"] = _int(duration, 0) or None
+    if duration not in (None, "", 0, "0") and not 10 <= (cleaned["duration_seconds"] or 0) <= 3600:
+        errors["duration_seconds"] = "A countdown lasts from 10 seconds to an hour."
+    cleaned["anonymous"] = bool(data.get("anonymous"))
+    cleaned["allow_change"] = bool(data.get("allow_change"))
+    cleaned["results_visible"] = bool(data.get("results_visible"))
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _int(raw, default: int) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return default
+
+
+def create_poll(session: AgendaSession, data: dict) -> Poll:
+    fields = clean_poll_fields(data)
+    options = fields.pop("options")
+    poll = Poll(workshop_id=session.workshop_id, session_id=session.id, **fields)
+    poll.options = [PollOption(text=text, position=i) for i, text in enumerate(options)]
+    db.session.add(poll)
+    return poll
+
+
+def duplicate_poll(poll: Poll) -> Poll:
+    """A new draft with the same question, options and settings, and no ballots."""
+    copy = Poll(workshop_id=poll.workshop_id, session_id=poll.session_id, kind=poll.kind,
+                question=poll.question, anonymous=poll.anonymous, allow_change=poll.allow_change,
+                results_visible=poll.results_visible, max_picks=poll.max_picks, scale_max=poll.scale_max,
+                ranking_method=poll.ranking_method, duration_seconds=poll.duration_seconds)
+    copy.options = [PollOption(text=o.text, position=o.position) for o in poll.options]
+    db.session.add(copy)
+    return copy
+
+
+def polls_of(session: AgendaSession) -> list[Poll]:
+    return list(db.session.scalars(select(Poll).where(Poll.session_id == session.id).order_by(Poll.id)))
+
+
+def poll_in(session: AgendaSession, poll_id: int) -> Poll | None:
+    poll = db.session.get(Poll, poll_id)
+    return poll if poll is not None and poll.session_id == session.id else None
+
+
+def delete_poll(poll: Poll) -> None:
+    if poll.state != PollState.DRAFT:
+        raise ValidationError({"poll": "Only a draft can be deleted; an opened poll keeps its results."}, status=409)
+    db.session.delete(poll)
+
+
+# Lifecycle ----------------------------------------------------------------------------------
+
+def _bump(poll: Poll) -> None:
+    poll.revision = Poll.revision + 1
+
+
+def open_poll(poll: Poll) -> Poll:
+    """Open a draft, or reopen a closed poll (its ballots are kept); a countdown starts if it has one."""
+    if poll.state == PollState.OPEN:
+        raise ValidationError({"poll": "The poll is already open."}, status=409)
+    now = utcnow()
+    poll.state = PollState.OPEN
+    poll.opened_at = now
+    poll.closed_at = None
+    poll.closes_at = now + timedelta(seconds=poll.duration_seconds) if poll.duration_seconds else None
+    _bump(poll)
+    return poll
+
+
+def close_poll(poll: Poll) -> Poll:
+    if poll.state != PollState.OPEN:
+        raise ValidationError({"poll": "The poll is not open."}, status=409)
+    poll.state = PollState.CLOSED
+    poll.closed_at = utcnow()
+    poll.closes_at = None
+    _bump(poll)
+    return poll
+
+
+def close_if_expired(poll_id: int) -> bool:
+    """Close a poll whose countdown has run out; True if this call closed it (so it happens once)."""
+    closed = db.session.execute(
+        update(Poll).where(Poll.id == poll_id, Poll.state == PollState.OPEN, Poll.closes_at.is_not(None),
+                           Poll.closes_at <= utcnow())
+        .values(state=PollState.CLOSED, closed_at=utcnow(), closes_at=None, revision=Poll.revision + 1))
+    db.session.commit()
+    return closed.rowcount == 1
+
+
+def set_results_visible(poll: Poll, visible: bool) -> Poll:
+    poll.results_visible = visible
+    _bump(poll)
+    return poll
+
+
+def set_answer_hidden(poll: Poll, ballot_id: int, hidden: bool) -> None:
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None or ballot.poll_id != poll.id or poll.kind != PollKind.OPEN_TEXT:
+        raise ValidationError({"answer": "There is no such answer in this poll."}, status=404)
+    ballot.hidden = hidden
+    _bump(poll)
+
+
+# Voting -------------------------------------------------------------------------------------
+
+def voter_key(poll_id: int, person_id: int) -> str:
+    """A keyed hash of poll and person: unique per voter, but naming nobody without the app's secret."""
+    secret = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
+    return hmac.new(secret, f"ballot:{poll_id}:{person_id}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Answer:
+    """A validated answer, ready to be written as a ballot."""
+
+    option_ids: list[int] = field(default_factory=list)
+    rating: int | None = None
+    text: str | None = None
+    normalized: str | None = None
+
+
+def _is_int(value) -> bool:
+    """An integer from JSON: ``true`` is an int to Python, and would pass for option or poll id 1."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_answer(poll: Poll, payload: dict) -> Answer:
+    if not isinstance(payload, dict):
+        raise ValidationError({"answer": "The vote was not understood."})
+    option_ids = {o.id for o in poll.options}
+    kind = poll.kind
+    if kind == PollKind.SINGLE:
+        choice = payload.get("option")
+        if not _is_int(choice) or choice not in option_ids:
+            raise ValidationError({"answer": "Choose one of the poll's options."})
+        return Answer(option_ids=[choice])
+    if kind in (PollKind.MULTIPLE, PollKind.RANKING):
+        picks = payload.get("options")
+        if not isinstance(picks, list) or not picks or not all(_is_int(p) for p in picks):
+            raise ValidationError({"answer": "Choose at least one option."})
+        if len(set(picks)) != len(picks) or not set(picks) <= option_ids:
+            raise ValidationError({"answer": "Those are not options of this poll."})
+        if kind == PollKind.MULTIPLE and len(picks) > poll.max_picks:
+            raise ValidationError({"answer": f"Choose at most {poll.max_picks} options."})
+        if kind == PollKind.RANKING and len(picks) != len(option_ids):
+            raise ValidationError({"answer": "Put every option in your order."})
+        return Answer(option_ids=picks)
+    if kind == PollKind.RATING:
+        rating = payload.get("rating")
+        if not _is_int(rating) or not 1 <= rating <= poll.scale_max:
+            raise ValidationError({"answer": f"Give a rating from 1 to {poll.scale_max}."})
+        return Answer(rating=rating)
+    text = payload.get("text")
+    limit = MAX_WORD if kind == PollKind.WORDCLOUD else MAX_TEXT
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError({"answer": "Write an answer first."})
+    text = " ".join(text.split()) if kind == PollKind.WORDCLOUD else text.strip()
+    if len(text) > limit:
+        raise ValidationError({"answer": f"The answer is longer than {limit} characters."})
+    return Answer(text=text, normalized=tallies.normalize_word(text) if kind == PollKind.WORDCLOUD else None)
+
+
+def _fill(ballot: Ballot, answer: Answer) -> None:
+    ballot.choices = [BallotChoice(option_id=option_id, rank=rank)
+                      for rank, option_id in enumerate(answer.option_ids, start=1)]
+    ballot.rating = answer.rating
+    ballot.text = answer.text
+    ballot.normalized = answer.normalized
+    ballot.hidden = False
+    ballot.cast_at = utcnow()
+
+
+def cast_vote(poll_id, person, payload) -> int:
+    """Record the person's ballot and return the poll revision that includes it, after commit.
+
+    Refuses (ValidationError) an unknown poll, a poll of a workshop the person
+    is not in, a poll that is not open or whose countdown ran out, a second
+    ballot where changing is not allowed, and any answer that breaks the rules.
+    """
+    if not _is_int(poll_id):
+        raise ValidationError({"poll": "There is no such poll."}, status=404)
+    poll = db.session.get(Poll, poll_id)
+    if poll is None:
+        raise ValidationError({"poll": "There is no such poll."}, status=404)
+    membership = db.session.scalar(select(Membership).where(
+        Membership.workshop_id == poll.workshop_id, Membership.person_id == person.id))
+    if not can(membership, Action.VOTE):
+        raise ValidationError({"poll": "Only members of this workshop can vote."}, status=403)
+    if poll.state != PollState.OPEN or (poll.closes_at is not None and poll.closes_at <= utcnow()):
+        raise ValidationError({"poll": "This poll is closed."}, status=409)
+    answer = check_answer(poll, payload)
+    key = voter_key(poll.id, person.id)
+    ballot = db.session.scalar(select(Ballot).where(Ballot.poll_id == poll.id, Ballot.voter_key == key))
+    if ballot is not None and not poll.allow_change:
+        raise ValidationError({"poll": "You have already voted in this poll."}, status=409)
+    if ballot is None:
+        ballot = Ballot(poll_id=poll.id, voter_key=key, person_id=None if poll.anonymous else person.id)
+        db.session.add(ballot)
+    else:
+        # Old picks are deleted first: the flush inserts before it deletes, and a pick kept would collide.
+        ballot.choices.clear()
+        db.session.flush()
+    _fill(ballot, answer)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two tabs voted at the same instant: the unique constraint kept one ballot; answer as for a repeat.
+        db.session.rollback()
+        raise ValidationError({"poll": "Your vote was already being counted; try again to change it."},
+                              status=409) from None
+    revision = db.session.execute(update(Poll).where(Poll.id == poll.id).values(revision=Poll.revision + 1)
+                                  .returning(Poll.revision)).scalar_one()
+    db.session.commit()
+    return revision
+
+
+def my_ballot(poll: Poll, person) -> Ballot | None:
+    return db.session.scalar(select(Ballot).where(Ballot.poll_id == poll.id,
+                                                  Ballot.voter_key == voter_key(poll.id, person.id)))
+
+
+# Results --------------------------------------------------------------------------------------
+
+@dataclass
+class Results:
+    voters: int
+    bars: list[tallies.Bar] = field(default_factory=list)
+    mean: float | None = None
+    words: list[tallies.Word] = field(default_factory=list)
+    answers: list[Ballot] = field(default_factory=list)
+    ranked: list[tallies.Ranked] = field(default_factory=list)
+
+
+def results(poll: Poll) -> Results:
+    """The poll's results, counted from its ballots in the database."""
+    voters = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id))
+    found = Results(voters=voters)
+    options = [(o.id, o.text) for o in poll.options]
+    if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
+        counts = dict(db.session.execute(
+            select(BallotChoice.option_id, func.count()).join(Ballot).where(Ballot.poll_id == poll.id)
+            .group_by(BallotChoice.option_id)).all())
+        found.bars = tallies.choice_bars(options, counts, voters)
+    elif poll.kind == PollKind.RATING:
+        values = dict(db.session.execute(select(Ballot.rating, func.count()).where(Ballot.poll_id == poll.id)
+                                         .group_by(Ballot.rating)).all())
+        found.bars, found.mean = tallies.rating_summary(values, poll.scale_max)
+    elif poll.kind == PollKind.WORDCLOUD:
+        counts = dict(db.session.execute(select(Ballot.normalized, func.count()).where(Ballot.poll_id == poll.id)
+                                         .group_by(Ballot.normalized)).all())
+        found.words = tallies.word_cloud(counts)
+    elif poll.kind == PollKind.OPEN_TEXT:
+        found.answers = list(db.session.scalars(select(Ballot).where(Ballot.poll_id == poll.id)
+                                                .order_by(Ballot.cast_at.desc()).limit(200)))
+    else:
+        orders: dict[int, list[int]] = {}
+        for ballot_id, option_id in db.session.execute(
+                select(BallotChoice.ballot_id, BallotChoice.option_id).join(Ballot)
+                .where(Ballot.poll_id == poll.id).order_by(BallotChoice.ballot_id, BallotChoice.rank)):
+            orders.setdefault(ballot_id, []).append(option_id)
+        found.ranked = tallies.ranking_results(options, list(orders.values()))
+    return found
+
+
+def all_answers(poll: Poll) -> list[Ballot]:
+    return list(db.session.scalars(select(Ballot).where(Ballot.poll_id == poll.id).order_by(Ballot.cast_at)))
+
+
+def describe(poll: Poll, ballot: Ballot) -> str:
+    """A ballot's answer in words, for the voter and for exports."""
+    if ballot.rating is not None:
+        return f"{ballot.rating} of {poll.scale_max}"
+    if ballot.text is not None:
+        return ballot.text
+    texts = {o.id: o.text for o in poll.options}
+    names = [texts.get(choice.option_id, "?") for choice in ballot.choices]
+    if poll.kind == PollKind.RANKING:
+        return " > ".join(names)
+    return "; ".join(names)
+
+
+def named_ballots(poll: Poll) -> list[tuple[str, str, str, datetime]]:
+    """Who answered what, for polls that are not anonymous."""
+    rows = db.session.execute(select(Person.name, Person.email, Ballot).join(Person, Person.id == Ballot.person_id)
+                              .where(Ballot.poll_id == poll.id).order_by(Ballot.cast_at))
+    return [(name, email, describe(poll, ballot), ballot.cast_at) for name, email, ballot in rows]
