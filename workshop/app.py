@@ -23,6 +23,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Green threads queue for a pooled connection beyond these (SQLite writes serialize anyway).
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+                                                   "pool_size": app.config["DB_POOL_SIZE"],
+                                                   "max_overflow": app.config["DB_POOL_OVERFLOW"]}
     if app.config["BEHIND_PROXY"]:
         # nginx in front: take the client's address and scheme from the headers it sets.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

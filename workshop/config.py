@@ -84,6 +84,8 @@ def settings_from_env(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("MESSAGE_QUEUE", "memory://")),
         "LOGIN_ATTEMPTS_PER_MINUTE": _env_int("LOGIN_ATTEMPTS_PER_MINUTE", 10),
         "BEHIND_PROXY": _env_bool("BEHIND_PROXY", False),
+        "DB_POOL_SIZE": _env_int("DB_POOL_SIZE", 10),
+        "DB_POOL_OVERFLOW": _env_int("DB_POOL_OVERFLOW", 20),
     }
 
 

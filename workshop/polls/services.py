@@ -335,6 +335,8 @@ def results(poll: Poll) -> Results:
                 .where(Ballot.poll_id == poll.id).order_by(BallotChoice.ballot_id, BallotChoice.rank)):
             orders.setdefault(ballot_id, []).append(option_id)
         found.ranked = tallies.ranking_results(options, list(orders.values()))
+        if poll.ranking_method == RankingMethod.MEAN_RANK:
+            found.ranked.sort(key=lambda r: (r.mean_rank == 0, r.mean_rank, r.label))
     return found
 
 
