@@ -64,7 +64,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
-    from workshop import accounts, agenda, demo, live, polls, uploads, workshops
+    from workshop import accounts, agenda, demo, live, polls, qa, reports, uploads, workshops
 
-    for feature in (accounts, workshops, uploads, agenda, polls, live, demo):
+    for feature in (accounts, workshops, uploads, agenda, polls, qa, reports, live, demo):
         feature.init_app(app)

@@ -26,6 +26,8 @@ class Action(enum.StrEnum):
     MODERATE = "moderate sessions"
     EDIT_WORKSHOP = "edit workshop"
     MANAGE_PEOPLE = "manage people"
+    MANAGE_REPORTS = "manage country reports"
+    SUBMIT_OWN_REPORT = "submit own country's report"
 
 
 _STAFF = frozenset({Role.ORGANIZER, Role.MODERATOR})
@@ -37,6 +39,9 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MODERATE: _STAFF,
     Action.EDIT_WORKSHOP: frozenset({Role.ORGANIZER}),
     Action.MANAGE_PEOPLE: frozenset({Role.ORGANIZER}),
+    Action.MANAGE_REPORTS: frozenset({Role.ORGANIZER}),
+    # Only where the slot allows it and only for the person's own country: reports/services.py checks that.
+    Action.SUBMIT_OWN_REPORT: frozenset({Role.PARTICIPANT}),
 }
 
 

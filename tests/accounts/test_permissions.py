@@ -16,6 +16,8 @@ EXPECTED = {
     Action.MODERATE: {ORG: True, MOD: True, PAR: False},
     Action.EDIT_WORKSHOP: {ORG: True, MOD: False, PAR: False},
     Action.MANAGE_PEOPLE: {ORG: True, MOD: False, PAR: False},
+    Action.MANAGE_REPORTS: {ORG: True, MOD: False, PAR: False},
+    Action.SUBMIT_OWN_REPORT: {ORG: False, MOD: False, PAR: True},
 }
 
 

@@ -1,0 +1,7 @@
+"""Country report slots: collect, version and track every participating country's report."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Registers the feature's blueprint."""
