@@ -19,49 +19,23 @@ import json
 import multiprocessing
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from common import PYTHON, ROOT, flask_command, free_port, server_env, start_server, stop, wait_for
+
 CODE = "23-IP-02-GE-WSP-A"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"server on port {port} did not answer in {seconds} s")
-
-
 def start_app(instance: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "WORKSHOP_INSTANCE_PATH": str(instance), "WORKSHOP_PORT": str(port)}
-    env.pop("WORKSHOP_DATABASE_URL", None)
+    env = server_env(instance, port)
     for command in (["db", "upgrade"], ["demo"]):
-        subprocess.run([PYTHON, "-m", "flask", "--app", "workshop", *command], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
-    process = subprocess.Popen([PYTHON, "-m", "workshop.serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(port, process)
-    return process
+        flask_command(env, *command)
+    return start_server(env)
 
 
 def invite_paths(instance: Path) -> tuple[list[str], int]:
@@ -164,10 +138,8 @@ def main() -> None:
             for name, path in pages.items():
                 results[name] = measure(pool, app_port, path, cookies, options.connections, options.seconds)
     finally:
-        app_server.terminate()
-        bare_server.terminate()
-        app_server.wait(10)
-        bare_server.wait(10)
+        stop(app_server)
+        stop(bare_server)
 
     bare = results["bare"]
     print(f"{len(cookies)} signed-in participants, {options.connections} connections, {options.seconds:g} s per page")

@@ -1,0 +1,85 @@
+"""What the benchmarks share: free loopback ports, starting the real server, and its CPU and memory."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on port {port} did not answer in {seconds} s")
+
+
+def server_env(instance: Path, port: int, database_url: str | None = None) -> dict:
+    """The environment of the real server: a fresh instance folder, SQLite in it unless a database is given."""
+    env = {**os.environ, "WORKSHOP_INSTANCE_PATH": str(instance), "WORKSHOP_PORT": str(port)}
+    env.pop("WORKSHOP_DATABASE_URL", None)
+    env.pop("WORKSHOP_MESSAGE_QUEUE", None)
+    if database_url:
+        env["WORKSHOP_DATABASE_URL"] = database_url
+    return env
+
+
+def flask_command(env: dict, *command: str) -> None:
+    subprocess.run([PYTHON, "-m", "flask", "--app", "workshop", *command], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+
+
+def start_server(env: dict) -> subprocess.Popen:
+    """``python -m workshop.serve`` as ``make run`` starts it (gevent, one process), once it answers."""
+    process = subprocess.Popen([PYTHON, "-m", "workshop.serve"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(int(env["WORKSHOP_PORT"]), process)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime and stime, fields 14 and 15
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """The nearest-rank percentile of an ascending list (0 for an empty one)."""
+    if not ordered:
+        return 0.0
+    return ordered[max(0, min(len(ordered) - 1, int(len(ordered) * share + 0.999999) - 1))]
