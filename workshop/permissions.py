@@ -22,6 +22,7 @@ from workshop.workshops.models import Membership, Role, Workshop
 class Action(enum.StrEnum):
     VIEW_WORKSHOP = "view workshop"
     VOTE = "vote in polls"
+    ASK = "ask and upvote questions"
     SEE_WHO_IS_ONLINE = "see who is online"
     MODERATE = "moderate sessions"
     EDIT_WORKSHOP = "edit workshop"
@@ -35,6 +36,7 @@ _STAFF = frozenset({Role.ORGANIZER, Role.MODERATOR})
 RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_WORKSHOP: frozenset(Role),
     Action.VOTE: frozenset(Role),
+    Action.ASK: frozenset(Role),
     Action.SEE_WHO_IS_ONLINE: _STAFF,
     Action.MODERATE: _STAFF,
     Action.EDIT_WORKSHOP: frozenset({Role.ORGANIZER}),

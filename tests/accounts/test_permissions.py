@@ -12,6 +12,7 @@ ORG, MOD, PAR = Role.ORGANIZER, Role.MODERATOR, Role.PARTICIPANT
 EXPECTED = {
     Action.VIEW_WORKSHOP: {ORG: True, MOD: True, PAR: True},
     Action.VOTE: {ORG: True, MOD: True, PAR: True},
+    Action.ASK: {ORG: True, MOD: True, PAR: True},
     Action.SEE_WHO_IS_ONLINE: {ORG: True, MOD: True, PAR: False},
     Action.MODERATE: {ORG: True, MOD: True, PAR: False},
     Action.EDIT_WORKSHOP: {ORG: True, MOD: False, PAR: False},

@@ -53,6 +53,52 @@ def open_session_page(page) -> None:
     page.wait_for_url("**/s/*")
 
 
+def open_poll_desk(page) -> None:
+    """From a new session's page to its poll desk, with a poll prepared there and opened."""
+    open_session_page(page)
+    page.goto(page.url + "/polls")
+    form = page.locator("#poll-form")
+    form.get_by_label("Question").fill("Which procurement method first?")
+    form.get_by_label("Options").fill("Open tender\nFramework agreement\nDirect award")
+    form.get_by_role("button", name="Save as draft").click()
+    page.get_by_role("status").filter(has_text="Poll saved as a draft.").wait_for()
+    page.locator(".poll-control").first.get_by_role("button", name="Open", exact=True).click()
+    page.locator(".poll-control .badge.open").first.wait_for()
+
+
+def open_projector(page) -> None:
+    """The projector view of a session with an open poll, once the poll has arrived over the socket."""
+    open_poll_desk(page)
+    page.goto(page.url.removesuffix("/polls") + "/projector")
+    page.locator(".projector .poll").first.wait_for()
+
+
+def create_report_slots(page) -> None:
+    """Slots for the participants' countries; the check visits the page twice, and the second time they exist."""
+    if page.locator("#report-rows a").count() == 0:
+        page.get_by_role("button", name="Create slots").click()
+        page.get_by_role("status").filter(has_text="Created").wait_for()
+
+
+def open_report_slot(page) -> None:
+    create_report_slots(page)
+    page.locator("#report-rows a").first.click()
+    page.wait_for_url("**/reports/*")
+    page.get_by_role("heading", name="Upload the report").wait_for()
+
+
+def open_question_moderation(page) -> None:
+    open_session_page(page)
+    page.get_by_role("button", name="Moderate questions").click()
+    page.wait_for_url("**/questions/moderate")
+
+
+def open_questions_projector(page) -> None:
+    open_session_page(page)
+    page.get_by_role("link", name="Questions on the projector").click()
+    page.wait_for_url("**/questions/projector")
+
+
 class Page(NamedTuple):
     name: str
     role: str  # "anonymous", "participant" or "organizer"
@@ -75,6 +121,14 @@ PAGES = [
     Page("agenda (participant)", "participant", "/w/{code}/agenda"),
     Page("agenda with the editor open", "organizer", "/w/{code}/agenda", then=open_agenda_editor),
     Page("session page", "organizer", "/w/{code}/agenda", then=open_session_page),
+    Page("poll desk with an open poll", "organizer", "/w/{code}/agenda", then=open_poll_desk),
+    Page("projector with an open poll", "organizer", "/w/{code}/agenda", then=open_projector),
+    Page("country reports dashboard", "organizer", "/w/{code}/reports", then=create_report_slots),
+    Page("country report slot", "organizer", "/w/{code}/reports", then=open_report_slot),
+    Page("country reports (participant)", "participant", "/w/{code}/reports"),
+    Page("report audit log", "organizer", "/w/{code}/reports/audit"),
+    Page("question moderation", "organizer", "/w/{code}/agenda", then=open_question_moderation),
+    Page("questions projector", "organizer", "/w/{code}/agenda", then=open_questions_projector),
     Page("404", "organizer", "/w/NO-SUCH-WORKSHOP/", status=404),
     Page("403", "participant", "/w/{code}/edit", status=403),
 ]

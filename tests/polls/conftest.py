@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.live.conftest import connect  # noqa: F401  (fixture: socket test clients, shared with tests/live)
+from tests.live.server import live_server  # noqa: F401  (fixture: the real gevent server)
 from workshop.accounts.models import Person
 from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.db import db

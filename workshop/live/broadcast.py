@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Hashable
 from typing import Protocol
 
@@ -48,9 +49,12 @@ class Coalescer:
         self._pending: dict[Hashable, Callable[[], None]] = {}
         self._lock = threading.Lock()
         self._running = False
+        self._accepting = True
 
     def mark(self, key: Hashable, job: Callable[[], None]) -> None:
         with self._lock:
+            if not self._accepting:
+                return
             self._pending[key] = job
             start = not self._running
             self._running = True
@@ -61,11 +65,20 @@ class Coalescer:
         with self._lock:
             jobs, self._pending = self._pending, {}
         for key, job in jobs.items():
-            with self.app.app_context():
+            # A request context of its own, so templates can build links (url_for) outside any request.
+            with self.app.test_request_context("/"):
                 try:
                     job()
                 except Exception:
                     log.exception("live broadcast %r failed", key)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Take no more jobs; wait (up to ``timeout``) for the pending ones to be sent."""
+        with self._lock:
+            self._accepting = False
+        deadline = time.monotonic() + timeout
+        while self._running and time.monotonic() < deadline:
+            socketio.sleep(0.01)
 
     def _run(self) -> None:
         while True:

@@ -4,8 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from workshop.polls import live, routes, services
+    from workshop.polls import live, routes
 
     app.register_blueprint(routes.blueprint)
-    app.jinja_env.globals["describe_ballot"] = services.describe
     live.register()

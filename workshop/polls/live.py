@@ -30,8 +30,9 @@ def visible_polls(session) -> list[Poll]:
 
 
 def card_context(poll: Poll, person) -> dict:
-    return {"poll": poll, "results": services.results(poll), "mine": services.my_ballot(poll, person),
-            "now": utcnow()}
+    ballot = services.my_ballot(poll, person)
+    return {"poll": poll, "results": services.results(poll), "now": utcnow(),
+            "answer": services.describe(poll, ballot) if ballot else None}
 
 
 def render_session_polls(session, person) -> str:
@@ -62,10 +63,23 @@ def broadcast_results(poll_id: int) -> None:
     coalescer().mark(("poll", poll_id), job)
 
 
+def broadcast_turnout(poll_id: int) -> None:
+    """Someone came or went: the desk's turnout (voted / online) at the next flush."""
+
+    def job():
+        poll = db.session.get(Poll, poll_id)
+        if poll is not None:
+            emit_fragment(_render_results(poll, services.results(poll))[1], desk_room(poll.workshop_id))
+
+    coalescer().mark(("poll-turnout", poll_id), job)
+
+
 def broadcast_poll(poll: Poll) -> None:
     """A poll opened, closed, reopened or changed visibility: send its card now, results at the next flush."""
+    if poll.state == PollState.DRAFT:
+        return  # participants never see drafts (showing a draft's results would reveal it); the desk has its card
     results = services.results(poll)
-    card = render_template("polls/_card.html", poll=poll, results=results, mine=None, now=utcnow(), append=True)
+    card = render_template("polls/_card.html", poll=poll, results=results, answer=None, now=utcnow(), append=True)
     body = render_template("polls/_body.html", poll=poll, now=utcnow(), oob=True)
     emit_fragment(card + body, session_room(poll.session_id))
     broadcast_results(poll.id)
@@ -76,7 +90,7 @@ def broadcast_poll(poll: Poll) -> None:
 def _close_when_due(app, poll_id: int, closes_at) -> None:
     """The countdown: close the poll when its time is up (once, even if several timers wake)."""
     socketio.sleep(max(0.0, (closes_at - utcnow()).total_seconds()) + 0.05)
-    with app.app_context():
+    with app.test_request_context("/"):
         if services.close_if_expired(poll_id):
             poll = db.session.get(Poll, poll_id)
             broadcast_poll(poll)
@@ -86,14 +100,13 @@ def on_vote(data):
     """Socket event ``vote``: ``{"poll": id, "answer": {...}}``; acknowledged only after commit."""
     try:
         poll_id = data.get("poll") if isinstance(data, dict) else None
-        version = services.cast_vote(poll_id, current_user, data.get("answer") if isinstance(data, dict) else None)
+        cast = services.vote(poll_id, current_user, data.get("answer") if isinstance(data, dict) else None)
     except ValidationError as error:
         db.session.rollback()
         return {"ok": False, "message": " ".join(error.errors.values())}
     broadcast_results(poll_id)
-    poll = db.session.get(Poll, poll_id)
-    mine = render_template("polls/_mine.html", poll=poll, mine=services.my_ballot(poll, current_user))
-    return {"ok": True, "version": version, "mine": mine}
+    mine = render_template("polls/_mine.html", poll_id=poll_id, answer=cast.answer)
+    return {"ok": True, "version": cast.revision, "mine": mine}
 
 
 class PollsOnSessionPage:
@@ -102,9 +115,10 @@ class PollsOnSessionPage:
         emit(FRAGMENT_EVENT, html, to=request.sid)
 
     def presence_changed(self, session_id: int) -> None:
-        for poll in db.session.scalars(select(Poll.id).where(Poll.session_id == session_id,
-                                                                 Poll.state == PollState.OPEN)):
-            broadcast_results(poll)
+        """Turnout changed: only the moderators' figures, not every participant's results."""
+        for poll_id in db.session.scalars(select(Poll.id).where(Poll.session_id == session_id,
+                                                                Poll.state == PollState.OPEN)):
+            broadcast_turnout(poll_id)
 
 
 def register() -> None:

@@ -247,7 +247,18 @@ def _fill(ballot: Ballot, answer: Answer) -> None:
 
 
 def cast_vote(poll_id, person, payload) -> int:
-    """Record the person's ballot and return the poll revision that includes it, after commit.
+    """Record the person's ballot and return the poll revision that includes it, after commit."""
+    return vote(poll_id, person, payload).revision
+
+
+@dataclass(frozen=True)
+class Cast:
+    revision: int  # the poll revision that includes this ballot
+    answer: str  # the answer in words, for the voter
+
+
+def vote(poll_id, person, payload) -> Cast:
+    """Record the person's ballot; answers only after commit.
 
     Refuses (ValidationError) an unknown poll, a poll of a workshop the person
     is not in, a poll that is not open or whose countdown ran out, a second
@@ -284,10 +295,11 @@ def cast_vote(poll_id, person, payload) -> int:
         db.session.rollback()
         raise ValidationError({"poll": "Your vote was already being counted; try again to change it."},
                               status=409) from None
+    answer_text = describe(poll, ballot)
     revision = db.session.execute(update(Poll).where(Poll.id == poll.id).values(revision=Poll.revision + 1)
                                   .returning(Poll.revision)).scalar_one()
     db.session.commit()
-    return revision
+    return Cast(revision, answer_text)
 
 
 def my_ballot(poll: Poll, person) -> Ballot | None:

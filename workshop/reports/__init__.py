@@ -5,3 +5,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Registers the feature's blueprint."""
+    from workshop.reports import models, routes  # noqa: F401
+
+    app.register_blueprint(routes.blueprint)

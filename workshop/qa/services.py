@@ -1,0 +1,332 @@
+"""Q&A: asking, editing, withdrawing and upvoting questions, and moderating them. No web code.
+
+Every rule is checked here, whether the action came over a socket or a form.
+Each change raises the question's revision in SQL, and the caller commits
+before anyone is told: a change is acknowledged only once it is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from workshop.accounts.models import Person
+from workshop.agenda.models import AgendaSession
+from workshop.db import db, utcnow
+from workshop.errors import ValidationError
+from workshop.permissions import Action, can
+from workshop.qa.models import PUBLIC, BlockedWord, QaBan, QaSettings, Question, QuestionStatus, QuestionVote
+from workshop.workshops.models import Membership
+
+MAX_TEXT = 500
+MAX_REPLY = 300
+MAX_WORD = 60
+MAX_BLOCKED_WORDS = 500
+RATE_LIMIT = 3  # questions per person per minute
+RATE_WINDOW = timedelta(minutes=1)
+EDITABLE = (QuestionStatus.PENDING, QuestionStatus.APPROVED)
+
+
+def is_int(value) -> bool:
+    """An integer from JSON (``true`` is an int to Python, and would pass for question 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# Settings and rules of a session or workshop ----------------------------------------------------
+
+def settings_of(session_id: int) -> QaSettings:
+    """The session's settings; the defaults (not stored) if the moderators never changed them."""
+    found = db.session.get(QaSettings, session_id)
+    return found if found is not None else QaSettings(session_id=session_id, anonymous_allowed=False,
+                                                      premoderation=False)
+
+
+def save_settings(session: AgendaSession, anonymous_allowed: bool, premoderation: bool) -> QaSettings:
+    found = db.session.get(QaSettings, session.id)
+    if found is None:
+        found = QaSettings(session_id=session.id)
+        db.session.add(found)
+    found.anonymous_allowed = anonymous_allowed
+    found.premoderation = premoderation
+    return found
+
+
+def blocked_words(workshop_id: int) -> list[str]:
+    return list(db.session.scalars(select(BlockedWord.word).where(BlockedWord.workshop_id == workshop_id)
+                                   .order_by(BlockedWord.word)))
+
+
+def save_blocked_words(workshop_id: int, text: str) -> list[str]:
+    """Replace the workshop's list with the words given one per line (compared without case)."""
+    words: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        word = " ".join(line.split())
+        if not word:
+            continue
+        if len(word) > MAX_WORD:
+            raise ValidationError({"words": f"A blocked word can have at most {MAX_WORD} characters: “{word[:20]}…”."})
+        words.setdefault(word.casefold(), word.casefold())
+    if len(words) > MAX_BLOCKED_WORDS:
+        raise ValidationError({"words": f"At most {MAX_BLOCKED_WORDS} blocked words."})
+    db.session.execute(delete(BlockedWord).where(BlockedWord.workshop_id == workshop_id))
+    db.session.add_all(BlockedWord(workshop_id=workshop_id, word=word) for word in sorted(words))
+    return sorted(words)
+
+
+def first_blocked_word(text: str, words: list[str]) -> str | None:
+    """The first blocked word found in the text as a whole word, ignoring case; None if there is none."""
+    for word in words:
+        if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE):
+            return word
+    return None
+
+
+def is_banned(workshop_id: int, person_id: int) -> bool:
+    return db.session.scalar(select(QaBan.id).where(QaBan.workshop_id == workshop_id,
+                                                    QaBan.person_id == person_id)) is not None
+
+
+def bans_of(workshop_id: int) -> list[tuple[QaBan, str | None]]:
+    """Each ban with the text of the question it was made from (never the person's name)."""
+    rows = db.session.execute(select(QaBan, Question.text).outerjoin(Question, Question.id == QaBan.question_id)
+                              .where(QaBan.workshop_id == workshop_id).order_by(QaBan.banned_at))
+    return [(ban, text) for ban, text in rows]
+
+
+# Checks shared by every participant action ------------------------------------------------------
+
+def _membership(workshop_id: int, person) -> Membership | None:
+    return db.session.scalar(select(Membership).where(Membership.workshop_id == workshop_id,
+                                                      Membership.person_id == person.id))
+
+
+def _may_post(workshop_id: int, person) -> None:
+    if not can(_membership(workshop_id, person), Action.ASK):
+        raise ValidationError({"question": "Only members of this workshop can ask questions."}, status=403)
+    if is_banned(workshop_id, person.id):
+        raise ValidationError({"question": "A moderator has stopped you from posting questions in this workshop."},
+                              status=403)
+
+
+def clean_text(raw, workshop_id: int) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationError({"text": "Write a question first."})
+    text = raw.strip()
+    if len(text) > MAX_TEXT:
+        raise ValidationError({"text": f"A question can have at most {MAX_TEXT} characters (this one has "
+                                       f"{len(text)})."})
+    word = first_blocked_word(text, blocked_words(workshop_id))
+    if word is not None:
+        raise ValidationError({"text": f"Your question contains a word this workshop does not allow (“{word}”). "
+                                       "Please rephrase it."})
+    return text
+
+
+def _question(question_id) -> Question:
+    question = db.session.get(Question, question_id) if is_int(question_id) else None
+    if question is None:
+        raise ValidationError({"question": "There is no such question."}, status=404)
+    return question
+
+
+def _own_question(question_id, person) -> Question:
+    question = _question(question_id)
+    if question.person_id != person.id:
+        raise ValidationError({"question": "You can only change your own questions."}, status=403)
+    if question.status not in EDITABLE:
+        raise ValidationError({"question": "This question can no longer be changed."}, status=409)
+    _may_post(question.workshop_id, person)
+    return question
+
+
+def bump(question_id: int, **values) -> int:
+    """Apply the changes and raise the revision in one UPDATE; returns the new revision."""
+    return db.session.execute(update(Question).where(Question.id == question_id)
+                              .values(revision=Question.revision + 1, **values)
+                              .returning(Question.revision)).scalar_one()
+
+
+# Participant actions -------------------------------------------------------------------------------
+
+def ask(session: AgendaSession, person, text, anonymous=False) -> Question:
+    """A new question, pending if the session is pre-moderated. Refuses non-members, banned people,
+    anonymity where it is not allowed, more than RATE_LIMIT questions a minute, and bad text."""
+    _may_post(session.workshop_id, person)
+    settings = settings_of(session.id)
+    anonymous = anonymous is True
+    if anonymous and not settings.anonymous_allowed:
+        raise ValidationError({"anonymous": "This session does not allow anonymous questions."})
+    text = clean_text(text, session.workshop_id)
+    recent = db.session.scalar(select(func.count()).select_from(Question).where(
+        Question.person_id == person.id, Question.asked_at > utcnow() - RATE_WINDOW))
+    if recent >= RATE_LIMIT:
+        raise ValidationError({"text": f"You can ask at most {RATE_LIMIT} questions a minute. "
+                                       "Please wait a moment and try again."}, status=429)
+    question = Question(workshop_id=session.workshop_id, session_id=session.id, person_id=person.id,
+                        anonymous=anonymous, text=text,
+                        status=QuestionStatus.PENDING if settings.premoderation else QuestionStatus.APPROVED)
+    db.session.add(question)
+    db.session.flush()
+    return question
+
+
+def edit(question_id, person, text) -> Question:
+    """The asker rewrites their question; under pre-moderation it waits for approval again."""
+    question = _own_question(question_id, person)
+    text = clean_text(text, question.workshop_id)
+    changes: dict = {"text": text, "edited_at": utcnow()}
+    if settings_of(question.session_id).premoderation:
+        changes.update(status=QuestionStatus.PENDING, pinned=False)
+    bump(question.id, **changes)
+    return question
+
+
+def withdraw(question_id, person) -> Question:
+    question = _own_question(question_id, person)
+    bump(question.id, status=QuestionStatus.WITHDRAWN, pinned=False)
+    return question
+
+
+def upvote(question_id, person, on) -> tuple[Question, int]:
+    """Add (``on`` true) or take back (false) the person's upvote; returns the question and its revision.
+
+    The unique constraint on (question, person) keeps it to one per person even when two tabs
+    send at the same instant; the count changes in the same transaction as the vote row.
+    """
+    if not isinstance(on, bool):
+        raise ValidationError({"question": "Say whether to add or remove the upvote."})
+    question = _question(question_id)
+    if not can(_membership(question.workshop_id, person), Action.ASK):
+        raise ValidationError({"question": "Only members of this workshop can upvote."}, status=403)
+    if question.status != QuestionStatus.APPROVED:
+        raise ValidationError({"question": "Only open questions can be upvoted."}, status=409)
+    if on:
+        already = ValidationError({"question": "You have already upvoted this question."}, status=409)
+        if db.session.scalar(select(QuestionVote.id).where(QuestionVote.question_id == question.id,
+                                                           QuestionVote.person_id == person.id)) is not None:
+            raise already
+        try:
+            db.session.execute(insert(QuestionVote).values(question_id=question.id, person_id=person.id,
+                                                           cast_at=utcnow()))
+        except IntegrityError:
+            # Two tabs upvoted at the same instant: the constraint kept one vote.
+            db.session.rollback()
+            raise already from None
+        revision = bump(question.id, votes=Question.votes + 1)
+    else:
+        removed = db.session.execute(delete(QuestionVote).where(QuestionVote.question_id == question.id,
+                                                                QuestionVote.person_id == person.id))
+        if removed.rowcount != 1:
+            raise ValidationError({"question": "You have not upvoted this question."}, status=409)
+        revision = bump(question.id, votes=Question.votes - 1)
+    return question, revision
+
+
+# Moderation ------------------------------------------------------------------------------------------
+
+def question_in(session: AgendaSession, question_id: int) -> Question | None:
+    question = db.session.get(Question, question_id)
+    return question if question is not None and question.session_id == session.id else None
+
+
+def approve(question: Question) -> list[int]:
+    if question.status not in (QuestionStatus.PENDING, QuestionStatus.DISMISSED):
+        raise ValidationError({"question": "Only a question awaiting moderation or dismissed can be approved."},
+                              status=409)
+    bump(question.id, status=QuestionStatus.APPROVED)
+    return [question.id]
+
+
+def dismiss(question: Question) -> list[int]:
+    if question.status in (QuestionStatus.DISMISSED, QuestionStatus.WITHDRAWN):
+        raise ValidationError({"question": "This question is already off the list."}, status=409)
+    bump(question.id, status=QuestionStatus.DISMISSED, pinned=False)
+    return [question.id]
+
+
+def mark_answered(question: Question) -> list[int]:
+    if question.status not in (QuestionStatus.PENDING, QuestionStatus.APPROVED):
+        raise ValidationError({"question": "Only an open question can be marked answered."}, status=409)
+    bump(question.id, status=QuestionStatus.ANSWERED, answered_at=utcnow(), pinned=False)
+    return [question.id]
+
+
+def pin(question: Question) -> list[int]:
+    """Pin the question being answered now; the one pinned before (one per session) is unpinned."""
+    if question.status != QuestionStatus.APPROVED:
+        raise ValidationError({"question": "Only an approved question that is not yet answered can be pinned."},
+                              status=409)
+    unpinned = list(db.session.execute(
+        update(Question).where(Question.session_id == question.session_id, Question.pinned.is_(True),
+                               Question.id != question.id)
+        .values(pinned=False, revision=Question.revision + 1).returning(Question.id)).scalars())
+    bump(question.id, pinned=True)
+    return [question.id, *unpinned]
+
+
+def unpin(question: Question) -> list[int]:
+    bump(question.id, pinned=False)
+    return [question.id]
+
+
+def set_reply(question: Question, reply) -> list[int]:
+    reply = reply.strip() if isinstance(reply, str) else ""
+    if len(reply) > MAX_REPLY:
+        raise ValidationError({"reply": f"A reply can have at most {MAX_REPLY} characters."})
+    bump(question.id, reply=reply or None)
+    return [question.id]
+
+
+def ban_asker(question: Question) -> None:
+    """Stop the question's asker from posting in this workshop (without anyone seeing their name)."""
+    if is_banned(question.workshop_id, question.person_id):
+        raise ValidationError({"question": "This person is already stopped from posting."}, status=409)
+    db.session.add(QaBan(workshop_id=question.workshop_id, person_id=question.person_id, question_id=question.id))
+
+
+def lift_ban(workshop_id: int, ban_id: int) -> None:
+    removed = db.session.execute(delete(QaBan).where(QaBan.id == ban_id, QaBan.workshop_id == workshop_id))
+    if removed.rowcount != 1:
+        raise ValidationError({"ban": "There is no such ban."}, status=404)
+
+
+# Reading -----------------------------------------------------------------------------------------------
+
+def visible_to(session_id: int, person_id: int) -> list[Question]:
+    """What a participant's list holds: approved and answered questions, and their own awaiting moderation."""
+    return list(db.session.scalars(select(Question).where(
+        Question.session_id == session_id,
+        Question.status.in_(PUBLIC) | ((Question.status == QuestionStatus.PENDING) & (Question.person_id == person_id)))
+        .order_by(Question.id)))
+
+
+def queue_of(session_id: int) -> list[Question]:
+    """Every question of the session but the withdrawn ones, for the moderators."""
+    return list(db.session.scalars(select(Question).where(Question.session_id == session_id,
+                                                          Question.status != QuestionStatus.WITHDRAWN)
+                                   .order_by(Question.id)))
+
+
+def my_votes(session_id: int, person_id: int) -> list[int]:
+    return list(db.session.scalars(select(QuestionVote.question_id).join(Question)
+                                   .where(Question.session_id == session_id, QuestionVote.person_id == person_id)))
+
+
+def my_questions(session_id: int, person_id: int) -> list[int]:
+    return list(db.session.scalars(select(Question.id).where(Question.session_id == session_id,
+                                                             Question.person_id == person_id)))
+
+
+def export_rows(session_id: int) -> list[tuple]:
+    """text, votes, status, asked, answered, asker (blank for anonymous questions), reply; oldest first."""
+    rows = db.session.execute(select(Question, Person.name).join(Person, Person.id == Question.person_id)
+                              .where(Question.session_id == session_id).order_by(Question.id))
+    return [(q.text, q.votes, q.status.value, _iso(q.asked_at), _iso(q.answered_at), "" if q.anonymous else name,
+             q.reply or "") for q, name in rows]
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment is not None else ""
