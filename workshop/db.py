@@ -1,10 +1,11 @@
 """Database object, declarative base and the UTC datetime column type."""
 
+import enum
 from datetime import datetime, timezone
 from itertools import chain
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event, inspect
+from sqlalchemy import DateTime, Enum, MetaData, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -73,6 +74,12 @@ def _refuse_naive_before_flush(session, flush_context, instances):
             value = state.dict.get(attribute.key)
             if value is not None and isinstance(attribute.columns[0].type, UTCDateTime):
                 _refuse_naive(value)
+
+
+def string_enum(kind: type[enum.Enum]) -> Enum:
+    """An enum column stored as its values in a short string with a CHECK constraint, the same on every database."""
+    return Enum(kind, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda members: [m.value for m in members])
 
 
 def utcnow() -> datetime:

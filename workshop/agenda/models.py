@@ -6,11 +6,11 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, String, Table, Text
+from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.accounts.models import Person
-from workshop.db import UTCDateTime, db, utcnow
+from workshop.db import UTCDateTime, db, string_enum, utcnow
 from workshop.uploads.models import StoredFile
 from workshop.workshops.models import Workshop
 
@@ -41,9 +41,7 @@ class AgendaSession(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[SessionKind] = mapped_column(
-        Enum(SessionKind, native_enum=False, create_constraint=True, length=20,
-             values_callable=lambda members: [m.value for m in members]))
+    kind: Mapped[SessionKind] = mapped_column(string_enum(SessionKind))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -11,7 +11,6 @@ from workshop.agenda import services
 from workshop.agenda.calendar_routes import personal_feed_url
 from workshop.agenda.display import LRUCache, clock_for
 from workshop.agenda.forms import FileMaterialForm, LinkMaterialForm, SessionForm, TimezoneForm
-from workshop.agenda.models import AgendaSession
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
 from workshop.forms import submit
@@ -53,12 +52,6 @@ def _agenda_fragment(workshop: Workshop, membership: Membership, message: str | 
     html = render_template("agenda/_agenda.html", message=message, **_agenda_context(workshop, membership))
     return Response(html, headers={"HX-Retarget": "#agenda", "HX-Reswap": "outerHTML"})
 
-
-def _session_or_404(workshop: Workshop, session_id: int) -> AgendaSession:
-    session = services.session_in(workshop, session_id)
-    if session is None:
-        abort(404, "There is no such session in this workshop.")
-    return session
 
 
 def _session_form(workshop: Workshop, **kwargs) -> SessionForm:
@@ -109,7 +102,7 @@ def create_session(workshop: Workshop, membership: Membership):
 @blueprint.get("/w/<code>/agenda/<int:session_id>/edit")
 @requires(Action.EDIT_WORKSHOP)
 def edit_session(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = services.session_or_404(workshop, session_id)
     zone = _clock(workshop).host_zone
     form = _session_form(workshop, obj=session)
     form.starts_at.data = session.starts_at.astimezone(zone).replace(tzinfo=None)
@@ -122,7 +115,7 @@ def edit_session(workshop: Workshop, membership: Membership, session_id: int):
 @blueprint.post("/w/<code>/agenda/<int:session_id>")
 @requires(Action.EDIT_WORKSHOP)
 def update_session(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = services.session_or_404(workshop, session_id)
     form = _session_form(workshop)
     saved, status = submit(form, lambda: services.update_session(session, workshop, form.data))
     if saved is None:
@@ -142,7 +135,7 @@ def agenda_list(workshop: Workshop, membership: Membership):
 @blueprint.post("/w/<code>/agenda/<int:session_id>/delete")
 @requires(Action.EDIT_WORKSHOP)
 def delete_session(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = services.session_or_404(workshop, session_id)
     title = session.title
     services.delete_session(session)
     db.session.commit()
@@ -154,7 +147,7 @@ def delete_session(workshop: Workshop, membership: Membership, session_id: int):
 @blueprint.post("/w/<code>/agenda/<int:session_id>/move/<direction>")
 @requires(Action.EDIT_WORKSHOP)
 def move_session(workshop: Workshop, membership: Membership, session_id: int, direction: str):
-    session = _session_or_404(workshop, session_id)
+    session = services.session_or_404(workshop, session_id)
     services.move_session(workshop, session, direction)
     db.session.commit()
     if not _is_htmx():
@@ -203,7 +196,7 @@ def now_next_context(workshop: Workshop) -> dict:
 @blueprint.get("/w/<code>/s/<int:session_id>")
 @requires(Action.VIEW_WORKSHOP)
 def session_page(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = services.session_or_404(workshop, session_id)
     return render_template("agenda/session.html", workshop=workshop, membership=membership, session=session,
                            clock=_clock(workshop), can_edit=can(membership, Action.EDIT_WORKSHOP),
                            can_moderate=can(membership, Action.MODERATE),
@@ -213,7 +206,7 @@ def session_page(workshop: Workshop, membership: Membership, session_id: int):
 @blueprint.post("/w/<code>/s/<int:session_id>/materials/link")
 @requires(Action.EDIT_WORKSHOP)
 def add_link(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = services.session_or_404(workshop, session_id)
     form = LinkMaterialForm()
     material, status = submit(form, lambda: services.add_link(session, form.title.data, form.url.data))
     if material is None:
@@ -226,7 +219,7 @@ def add_link(workshop: Workshop, membership: Membership, session_id: int):
 @blueprint.post("/w/<code>/s/<int:session_id>/materials/file")
 @requires(Action.EDIT_WORKSHOP)
 def add_file(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = services.session_or_404(workshop, session_id)
     form = FileMaterialForm()
     upload = request.files.get("file")
     if not form.validate_on_submit() or upload is None or not upload.filename:
@@ -242,7 +235,7 @@ def add_file(workshop: Workshop, membership: Membership, session_id: int):
 @blueprint.get("/w/<code>/s/<int:session_id>/materials/<int:material_id>")
 @requires(Action.VIEW_WORKSHOP)
 def download_material(workshop: Workshop, membership: Membership, session_id: int, material_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = services.session_or_404(workshop, session_id)
     material = next((m for m in session.materials if m.id == material_id and m.stored_file), None)
     if material is None:
         abort(404, "There is no such file in this session.")
@@ -252,7 +245,7 @@ def download_material(workshop: Workshop, membership: Membership, session_id: in
 @blueprint.post("/w/<code>/s/<int:session_id>/materials/<int:material_id>/delete")
 @requires(Action.EDIT_WORKSHOP)
 def remove_material(workshop: Workshop, membership: Membership, session_id: int, material_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = services.session_or_404(workshop, session_id)
     services.remove_material(session, material_id)
     db.session.commit()
     flash("Material removed.", "success")

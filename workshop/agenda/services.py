@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -180,6 +181,14 @@ def has_sessions(workshop: Workshop) -> bool:
 def session_in(workshop: Workshop, session_id: int) -> AgendaSession | None:
     session = db.session.get(AgendaSession, session_id)
     return session if session is not None and session.workshop_id == workshop.id else None
+
+
+def session_or_404(workshop: Workshop, session_id: int) -> AgendaSession:
+    """For routes: the workshop's session, or a 404 page saying there is none."""
+    session = session_in(workshop, session_id)
+    if session is None:
+        abort(404, "There is no such session in this workshop.")
+    return session
 
 
 def move_session(workshop: Workshop, session: AgendaSession, direction: str) -> AgendaSession:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshop.db import UTCDateTime, db, utcnow
+from workshop.db import UTCDateTime, db, string_enum, utcnow
 
 
 class PollKind(enum.StrEnum):
@@ -31,10 +31,6 @@ class RankingMethod(enum.StrEnum):
     BORDA = "borda"
 
 
-def _enum(kind: type[enum.Enum]) -> Enum:
-    return Enum(kind, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda members: [m.value for m in members])
-
 
 class Poll(db.Model):
     __tablename__ = "poll"
@@ -42,15 +38,15 @@ class Poll(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("agenda_session.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[PollKind] = mapped_column(_enum(PollKind))
+    kind: Mapped[PollKind] = mapped_column(string_enum(PollKind))
     question: Mapped[str] = mapped_column(String(300))
-    state: Mapped[PollState] = mapped_column(_enum(PollState), default=PollState.DRAFT)
+    state: Mapped[PollState] = mapped_column(string_enum(PollState), default=PollState.DRAFT)
     anonymous: Mapped[bool] = mapped_column(default=False)
     allow_change: Mapped[bool] = mapped_column(default=True)
     results_visible: Mapped[bool] = mapped_column(default=False)
     max_picks: Mapped[int] = mapped_column(default=1)
     scale_max: Mapped[int] = mapped_column(default=5)
-    ranking_method: Mapped[RankingMethod] = mapped_column(_enum(RankingMethod), default=RankingMethod.BORDA)
+    ranking_method: Mapped[RankingMethod] = mapped_column(string_enum(RankingMethod), default=RankingMethod.BORDA)
     duration_seconds: Mapped[int | None]
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,7 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from workshop.agenda.display import clock_for
-from workshop.agenda.services import session_in
+from workshop.agenda.services import session_or_404
 from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.forms import submit
@@ -21,12 +21,6 @@ from workshop.workshops.models import Membership, Workshop
 
 blueprint = Blueprint("polls", __name__)
 
-
-def _session_or_404(workshop: Workshop, session_id: int):
-    session = session_in(workshop, session_id)
-    if session is None:
-        abort(404, "There is no such session in this workshop.")
-    return session
 
 
 def _poll_or_404(session, poll_id: int) -> Poll:
@@ -45,7 +39,7 @@ def _control_card(workshop: Workshop, session, poll: Poll) -> Markup:
 @blueprint.get("/w/<code>/s/<int:session_id>/polls")
 @requires(Action.MODERATE)
 def control(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     polls = services.polls_of(session)
     return render_template("polls/control.html", workshop=workshop, session=session, form=PollForm(),
                            cards=[_control_card(workshop, session, poll) for poll in reversed(polls)],
@@ -55,7 +49,7 @@ def control(workshop: Workshop, membership: Membership, session_id: int):
 @blueprint.post("/w/<code>/s/<int:session_id>/polls")
 @requires(Action.MODERATE)
 def create(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     form = PollForm()
     poll, status = submit(form, lambda: services.create_poll(session, request.form.to_dict()))
     if poll is None:
@@ -76,7 +70,7 @@ ACTIONS = {
 @blueprint.post("/w/<code>/s/<int:session_id>/polls/<int:poll_id>/<action>")
 @requires(Action.MODERATE)
 def act(workshop: Workshop, membership: Membership, session_id: int, poll_id: int, action: str):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     poll = _poll_or_404(session, poll_id)
     if action == "duplicate":
         copy = services.duplicate_poll(poll)
@@ -99,7 +93,7 @@ def act(workshop: Workshop, membership: Membership, session_id: int, poll_id: in
 @requires(Action.MODERATE)
 def answer_visibility(workshop: Workshop, membership: Membership, session_id: int, poll_id: int, ballot_id: int,
                       visibility: str):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     poll = _poll_or_404(session, poll_id)
     if visibility not in ("hide", "show"):
         abort(404, "Unknown action.")
@@ -113,14 +107,14 @@ def answer_visibility(workshop: Workshop, membership: Membership, session_id: in
 @blueprint.get("/w/<code>/s/<int:session_id>/projector")
 @requires(Action.MODERATE)
 def projector(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     return render_template("polls/projector.html", workshop=workshop, session=session)
 
 
 @blueprint.get("/w/<code>/s/<int:session_id>/polls/<int:poll_id>/results.csv")
 @requires(Action.MODERATE)
 def results_csv(workshop: Workshop, membership: Membership, session_id: int, poll_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     poll = _poll_or_404(session, poll_id)
     found = services.results(poll)
     if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE, PollKind.RATING):
@@ -139,7 +133,7 @@ def results_csv(workshop: Workshop, membership: Membership, session_id: int, pol
 @blueprint.get("/w/<code>/s/<int:session_id>/polls/<int:poll_id>/ballots.csv")
 @requires(Action.MODERATE)
 def ballots_csv(workshop: Workshop, membership: Membership, session_id: int, poll_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     poll = _poll_or_404(session, poll_id)
     if poll.anonymous:
         abort(403, "This poll is anonymous: its ballots cannot be exported by name.")

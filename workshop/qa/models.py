@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.accounts.models import Person
 
-from workshop.db import UTCDateTime, db, utcnow
+from workshop.db import UTCDateTime, db, string_enum, utcnow
 
 
 class QuestionStatus(enum.StrEnum):
@@ -50,8 +50,7 @@ class Question(db.Model):
     anonymous: Mapped[bool] = mapped_column(default=False)
     text: Mapped[str] = mapped_column(String(500))
     status: Mapped[QuestionStatus] = mapped_column(
-        Enum(QuestionStatus, native_enum=False, create_constraint=True, length=20,
-             values_callable=lambda members: [m.value for m in members]), default=QuestionStatus.APPROVED)
+        string_enum(QuestionStatus), default=QuestionStatus.APPROVED)
     votes: Mapped[int] = mapped_column(default=0)  # changed only in SQL, with the vote row in one transaction
     pinned: Mapped[bool] = mapped_column(default=False)
     reply: Mapped[str | None] = mapped_column(String(300))

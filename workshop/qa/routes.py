@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from workshop.agenda.services import session_in
+from workshop.agenda.services import session_or_404
 from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.errors import ValidationError
@@ -18,12 +18,6 @@ from workshop.workshops.models import Membership, Workshop
 
 blueprint = Blueprint("qa", __name__)
 
-
-def _session_or_404(workshop: Workshop, session_id: int):
-    session = session_in(workshop, session_id)
-    if session is None:
-        abort(404, "There is no such session in this workshop.")
-    return session
 
 
 def _question_or_404(session, question_id: int) -> Question:
@@ -42,7 +36,7 @@ def _moderation_page(workshop, session, settings_form, words_form, status=200):
 @blueprint.get("/w/<code>/s/<int:session_id>/questions/moderate")
 @requires(Action.MODERATE)
 def moderate(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     settings = services.settings_of(session.id)
     return _moderation_page(workshop, session, QaSettingsForm(obj=settings),
                             BlockedWordsForm(words="\n".join(services.blocked_words(workshop.id))))
@@ -51,7 +45,7 @@ def moderate(workshop: Workshop, membership: Membership, session_id: int):
 @blueprint.post("/w/<code>/s/<int:session_id>/questions/settings")
 @requires(Action.MODERATE)
 def save_settings(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     form = QaSettingsForm()
     saved, status = submit(form, lambda: services.save_settings(session, form.anonymous_allowed.data,
                                                                 form.premoderation.data))
@@ -65,7 +59,7 @@ def save_settings(workshop: Workshop, membership: Membership, session_id: int):
 @blueprint.post("/w/<code>/s/<int:session_id>/questions/blocked-words")
 @requires(Action.MODERATE)
 def save_blocked_words(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     form = BlockedWordsForm()
     saved, status = submit(form, lambda: services.save_blocked_words(workshop.id, form.words.data))
     if saved is None:
@@ -89,7 +83,7 @@ ACTIONS = {
 @requires(Action.MODERATE)
 def act(workshop: Workshop, membership: Membership, session_id: int, question_id: int, action: str):
     """A moderator's action on one question; answers with the question's card for the queue."""
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     question = _question_or_404(session, question_id)
     if action == "ban":
         services.ban_asker(question)
@@ -111,7 +105,7 @@ def act(workshop: Workshop, membership: Membership, session_id: int, question_id
 @blueprint.post("/w/<code>/s/<int:session_id>/questions/bans/<int:ban_id>/lift")
 @requires(Action.MODERATE)
 def lift_ban(workshop: Workshop, membership: Membership, session_id: int, ban_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     services.lift_ban(workshop.id, ban_id)
     db.session.commit()
     flash("The person may post questions again.", "success")
@@ -121,14 +115,14 @@ def lift_ban(workshop: Workshop, membership: Membership, session_id: int, ban_id
 @blueprint.get("/w/<code>/s/<int:session_id>/questions/projector")
 @requires(Action.MODERATE)
 def projector(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     return render_template("qa/projector.html", workshop=workshop, session=session)
 
 
 @blueprint.get("/w/<code>/s/<int:session_id>/questions.csv")
 @requires(Action.MODERATE)
 def export(workshop: Workshop, membership: Membership, session_id: int):
-    session = _session_or_404(workshop, session_id)
+    session = session_or_404(workshop, session_id)
     return csv_response(f"session-{session.id}-questions.csv",
                         ["question", "votes", "status", "asked (UTC)", "answered (UTC)", "asker", "reply"],
                         services.export_rows(session.id))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.accounts.models import Person
-from workshop.db import UTCDateTime, db, utcnow
+from workshop.db import UTCDateTime, db, string_enum, utcnow
 from workshop.uploads.models import StoredFile
 from workshop.workshops.models import Workshop
 
@@ -27,10 +27,6 @@ class ReportState(enum.StrEnum):
     PUBLISHED = "published"
 
 
-def _enum(kind: type[enum.Enum]) -> Enum:
-    return Enum(kind, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda members: [m.value for m in members])
-
 
 class ReportSlot(db.Model):
     """Where one country's report for one workshop goes."""
@@ -47,7 +43,7 @@ class ReportSlot(db.Model):
     allowed_kinds: Mapped[str] = mapped_column(String(100), default=DEFAULT_KINDS)  # comma-separated KINDS names
     max_mb: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_MB)
     participants_may_upload: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[ReportState] = mapped_column(_enum(ReportState), default=ReportState.MISSING)
+    state: Mapped[ReportState] = mapped_column(string_enum(ReportState), default=ReportState.MISSING)
     note: Mapped[str] = mapped_column(Text, default="")  # to the country, with "changes requested" or "rejected"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

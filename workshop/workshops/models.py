@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.accounts.models import Person
-from workshop.db import UTCDateTime, db, utcnow
+from workshop.db import UTCDateTime, db, string_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -29,10 +29,6 @@ class Modality(enum.StrEnum):
     IN_PERSON = "in person"
 
 
-def _enum(kind: type[enum.Enum]) -> Enum:
-    return Enum(kind, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda members: [m.value for m in members])
-
 
 class Workshop(db.Model):
     __tablename__ = "workshop"
@@ -43,7 +39,7 @@ class Workshop(db.Model):
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     timezone: Mapped[str] = mapped_column(String(64))
-    modality: Mapped[Modality] = mapped_column(_enum(Modality), default=Modality.ONLINE)
+    modality: Mapped[Modality] = mapped_column(string_enum(Modality), default=Modality.ONLINE)
     objectives: Mapped[str] = mapped_column(Text, default="")
     topics: Mapped[str] = mapped_column(Text, default="")
     join_code: Mapped[str | None] = mapped_column(String(40))
@@ -73,8 +69,8 @@ class Membership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role))
-    origin: Mapped[Origin] = mapped_column(_enum(Origin), default=Origin.OVERSEAS)
+    role: Mapped[Role] = mapped_column(string_enum(Role))
+    origin: Mapped[Origin] = mapped_column(string_enum(Origin), default=Origin.OVERSEAS)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     workshop: Mapped[Workshop] = relationship(back_populates="memberships")
