@@ -13,7 +13,7 @@ from workshop.extensions import socketio
 from workshop.live.broadcast import FRAGMENT_EVENT, session_hooks
 from workshop.live.presence import broadcast_online, presence, render_online
 from workshop.agenda.services import session_in
-from workshop.live.rooms import desk_room, person_room, session_room, workshop_room
+from workshop.live.rooms import desk_room, organizers_room, person_room, session_room, workshop_room
 from workshop.permissions import Action, Refused, authorize, can
 
 
@@ -41,6 +41,8 @@ def connect(auth=None):
     join_room(person_room(current_user.id))
     if staff:
         join_room(desk_room(workshop.id))
+    if can(membership, Action.MANAGE_REPORTS):
+        join_room(organizers_room(workshop.id))
     session = None
     if auth.get("session") is not None:
         session = session_in(workshop, auth["session"]) if isinstance(auth["session"], int) else None

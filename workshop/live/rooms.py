@@ -10,6 +10,11 @@ def desk_room(workshop_id: int) -> str:
     return f"desk:{workshop_id}"
 
 
+def organizers_room(workshop_id: int) -> str:
+    """Organizers only: what moderators may not see either (the country-report dashboard)."""
+    return f"organizers:{workshop_id}"
+
+
 def person_room(person_id: int) -> str:
     return f"person:{person_id}"
 

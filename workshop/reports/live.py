@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from workshop.live.broadcast import emit_fragment
-from workshop.live.rooms import desk_room
+from workshop.live.rooms import organizers_room
 from workshop.reports import services
 from workshop.reports.models import ReportSlot
 
@@ -19,5 +19,5 @@ def render_slot_update(slot: ReportSlot) -> str:
 
 
 def broadcast_slot(slot: ReportSlot) -> None:
-    """Rendered once, from the committed rows, and sent to the workshop's desk room."""
-    emit_fragment(render_slot_update(slot), desk_room(slot.workshop_id))
+    """Rendered once, from the committed rows, and sent to the workshop's organizers."""
+    emit_fragment(render_slot_update(slot), organizers_room(slot.workshop_id))
