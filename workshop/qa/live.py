@@ -2,17 +2,22 @@
 
 Asking, editing, withdrawing and upvoting arrive as socket events and are
 acknowledged after commit. A changed question is marked on the coalescer;
-at the next flush its fragment is rendered once (with its vote count and
-revision as version) and sent to the session's room, or only to the asker
-while it awaits moderation, and its moderation card to the moderators' desk.
+at the next flush the session's changed questions are rendered once each
+(with vote count and revision as version) and sent in one message to the
+session's room (a question awaiting moderation only to its asker), and
+their moderation cards in one message to the moderators' desk.
 Whole lists are sent only to a socket that (re)joins.
 """
 
 from __future__ import annotations
 
-from flask import render_template, request
+import threading
+
+from flask import current_app, render_template, request
 from flask_login import current_user
 from flask_socketio import emit
+
+from sqlalchemy import select
 
 from workshop.agenda.models import AgendaSession
 from workshop.db import db
@@ -41,18 +46,38 @@ def render_queue_card(question: Question) -> str:
 
 
 def broadcast_question(question_id: int) -> None:
-    """Mark the question changed: the next flush renders it once and sends it where it may be seen."""
+    """Mark the question changed: the next flush sends it, with every other question of its session that changed.
 
-    def job():
-        question = db.session.get(Question, question_id)
-        if question is None:
-            return
-        audience = person_room(question.person_id) if question.status == QuestionStatus.PENDING \
-            else session_room(question.session_id)
-        emit_fragment(render_question(question), audience)
-        emit_fragment(render_queue_card(question), desk_room(question.workshop_id))
+    One message per session per flush, not one per question: with hundreds of
+    upvotes a second, per-question emits to every socket swamp the server.
+    """
+    question = db.session.get(Question, question_id)
+    if question is None:
+        return
+    session_id, workshop_id = question.session_id, question.workshop_id
+    dirty = current_app.extensions.setdefault("qa_dirty", {})
+    with _dirty_lock:
+        dirty.setdefault(session_id, set()).add(question_id)
+    coalescer().mark(("questions", session_id), lambda: _send_changes(session_id, workshop_id))
 
-    coalescer().mark(("question", question_id), job)
+
+_dirty_lock = threading.Lock()
+
+
+def _send_changes(session_id: int, workshop_id: int) -> None:
+    with _dirty_lock:
+        changed = current_app.extensions.setdefault("qa_dirty", {}).pop(session_id, set())
+    shared, desk = [], []
+    for question in db.session.scalars(select(Question).where(Question.id.in_(changed)).order_by(Question.id)):
+        if question.status == QuestionStatus.PENDING:
+            emit_fragment(render_question(question), person_room(question.person_id))
+        else:
+            shared.append(render_question(question))
+        desk.append(render_queue_card(question))
+    if shared:
+        emit_fragment("".join(shared), session_room(session_id))
+    if desk:
+        emit_fragment("".join(desk), desk_room(workshop_id))
 
 
 def broadcast_questions(question_ids: list[int]) -> None:
