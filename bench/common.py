@@ -83,3 +83,45 @@ def percentile(ordered: list[float], share: float) -> float:
     if not ordered:
         return 0.0
     return ordered[max(0, min(len(ordered) - 1, int(len(ordered) * share + 0.999999) - 1))]
+
+
+def seed_session(env: dict, clients: int, *, code: str, who: str, session_title: str, prepare=None):
+    """A workshop with ``clients`` participants and a running session, made in-process.
+
+    ``prepare(session)`` runs before the commit (for a poll, say) and returns more
+    fields for the clients' setup. Returns the app, the setup and one signed
+    session cookie per participant (as the server sets on sign-in).
+    """
+    from datetime import date, datetime, timedelta, timezone
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith("WORKSHOP_")})
+    sys.path.insert(0, str(ROOT))
+    from workshop import create_app
+    from workshop.accounts import services as accounts
+    from workshop.agenda.models import AgendaSession, SessionKind
+    from workshop.db import db
+    from workshop.workshops.models import Membership, Origin, Role, Workshop
+
+    app = create_app({"ASYNC_MODE": "threading"})
+    signer = app.session_interface.get_signing_serializer(app)
+    with app.app_context():
+        today = date.today()
+        workshop = Workshop(title=f"{session_title} (benchmark)", code=code, starts_on=today, ends_on=today,
+                            timezone="UTC")
+        db.session.add(workshop)
+        people = []
+        for n in range(clients):
+            person = accounts.create_person(email=f"{who.lower()}{n}@bench.example.org", name=f"{who} {n:04d}",
+                                            country="PH", organization="Benchmark")
+            db.session.add(Membership(workshop=workshop, person=person, role=Role.PARTICIPANT, origin=Origin.OVERSEAS))
+            people.append(person)
+        now = datetime.now(timezone.utc)
+        session = AgendaSession(workshop=workshop, kind=SessionKind.PLENARY, title=session_title,
+                                starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=1))
+        db.session.add(session)
+        db.session.flush()
+        extra = prepare(session) if prepare else {}
+        db.session.commit()
+        cookies = [f"session={signer.dumps({'_user_id': p.get_id(), '_fresh': True})}" for p in people]
+        setup = {"code": code, "session": session.id, **extra}
+    return app, setup, cookies

@@ -28,14 +28,12 @@ import secrets
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from common import (PYTHON, ROOT, cpu_seconds, flask_command, free_port, peak_rss_mb, percentile, server_env,
-                    start_server, stop, wait_for)
+from common import (PYTHON, ROOT, cpu_seconds, flask_command, free_port, peak_rss_mb, percentile, seed_session,
+                    server_env, start_server, stop, wait_for)
 
 CODE = "BENCH-LIVE-POLLS"
 FLUSH_SECONDS = 0.15
@@ -64,41 +62,20 @@ def fresh_postgres(admin_url: str) -> tuple[str, callable]:
 
 
 def seed(env: dict, clients: int):
-    """Workshop, participants, session and open poll; returns the app and what the clients need."""
-    os.environ.update({k: v for k, v in env.items() if k.startswith("WORKSHOP_")})
-    sys.path.insert(0, str(ROOT))
-    from workshop import create_app
-    from workshop.accounts import services as accounts
-    from workshop.agenda.models import AgendaSession, SessionKind
-    from workshop.db import db
-    from workshop.polls import services as polls
-    from workshop.workshops.models import Membership, Origin, Role, Workshop
+    """Workshop, participants, session and an open poll; returns the app and what the clients need."""
 
-    app = create_app({"ASYNC_MODE": "threading"})
-    signer = app.session_interface.get_signing_serializer(app)
-    with app.app_context():
-        today = date.today()
-        workshop = Workshop(title="Live poll benchmark", code=CODE, starts_on=today, ends_on=today, timezone="UTC")
-        db.session.add(workshop)
-        people = []
-        for n in range(clients):
-            person = accounts.create_person(email=f"voter{n}@bench.example.org", name=f"Voter {n:04d}",
-                                            country="PH", organization="Benchmark")
-            db.session.add(Membership(workshop=workshop, person=person, role=Role.PARTICIPANT, origin=Origin.OVERSEAS))
-            people.append(person)
-        now = datetime.now(timezone.utc)
-        session = AgendaSession(workshop=workshop, kind=SessionKind.PLENARY, title="Plenary with a poll",
-                                starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=1))
-        db.session.add(session)
-        db.session.flush()
+    def open_poll(session) -> dict:
+        from workshop.db import db
+        from workshop.polls import services as polls
+
         poll = polls.create_poll(session, {"kind": "single choice", "question": "Which option?", "results_visible": "y",
                                            "options": "\n".join(f"Option {i + 1}" for i in range(OPTIONS))})
         db.session.flush()
         polls.open_poll(poll)
-        db.session.commit()
-        cookies = [f"session={signer.dumps({'_user_id': p.get_id(), '_fresh': True})}" for p in people]
-        setup = {"code": CODE, "session": session.id, "poll": poll.id, "options": [o.id for o in poll.options]}
-    return app, setup, cookies
+        db.session.flush()
+        return {"poll": poll.id, "options": [o.id for o in poll.options]}
+
+    return seed_session(env, clients, code=CODE, who="Voter", session_title="Plenary with a poll", prepare=open_poll)
 
 
 def ballots_stored(app, poll_id: int) -> int:

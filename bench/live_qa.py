@@ -50,11 +50,10 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from datetime import date, datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from common import (PYTHON, ROOT, cpu_seconds, flask_command, free_port, peak_rss_mb, percentile,  # noqa: E402
-                    server_env, start_server, stop)
+                    seed_session, server_env, start_server, stop)
 
 CODE = "BENCH-LIVE-QA"
 SETTLE_SECONDS = 30  # how long the clients wait for the last fragments before giving up
@@ -95,34 +94,7 @@ def plan_actions(clients: int, seconds: float, questions: int, upvotes: int) -> 
 
 def seed(env: dict, clients: int):
     """Workshop, participants and a session; returns the app and what the clients need."""
-    os.environ.update({k: v for k, v in env.items() if k.startswith("WORKSHOP_")})
-    sys.path.insert(0, str(ROOT))
-    from workshop import create_app
-    from workshop.accounts import services as accounts
-    from workshop.agenda.models import AgendaSession, SessionKind
-    from workshop.db import db
-    from workshop.workshops.models import Membership, Origin, Role, Workshop
-
-    app = create_app({"ASYNC_MODE": "threading"})
-    signer = app.session_interface.get_signing_serializer(app)
-    with app.app_context():
-        today = date.today()
-        workshop = Workshop(title="Live Q&A benchmark", code=CODE, starts_on=today, ends_on=today, timezone="UTC")
-        db.session.add(workshop)
-        people = []
-        for n in range(clients):
-            person = accounts.create_person(email=f"asker{n}@bench.example.org", name=f"Asker {n:04d}",
-                                            country="PH", organization="Benchmark")
-            db.session.add(Membership(workshop=workshop, person=person, role=Role.PARTICIPANT, origin=Origin.OVERSEAS))
-            people.append(person)
-        now = datetime.now(timezone.utc)
-        session = AgendaSession(workshop=workshop, kind=SessionKind.PLENARY, title="Plenary with questions",
-                                starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=1))
-        db.session.add(session)
-        db.session.commit()
-        cookies = [f"session={signer.dumps({'_user_id': p.get_id(), '_fresh': True})}" for p in people]
-        setup = {"code": CODE, "session": session.id}
-    return app, setup, cookies
+    return seed_session(env, clients, code=CODE, who="Asker", session_title="Plenary with questions")
 
 
 def stored(app, session_id: int) -> tuple[int, int, dict[int, int]]:
