@@ -313,8 +313,10 @@ def _zip_contents(path: Path) -> tuple[set[str], str]:
                 return names, ""
             with archive.open(CONTENT_TYPES_PART) as part:
                 return names, part.read(CONTENT_TYPES_MAX_BYTES).decode("utf-8", "replace")
+    # zipfile raises NotImplementedError for a compression method it cannot read, RuntimeError for an
+    # encrypted entry: either way the file is refused with a message, not a 500.
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError,
-            ValueError) as error:  # RuntimeError: an encrypted entry
+            ValueError) as error:
         raise ValidationError({"file": "The file looks like a ZIP or Office document but cannot be opened; "
                                        "it may be damaged. Nothing was saved."}) from error
 
