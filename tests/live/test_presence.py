@@ -46,3 +46,18 @@ def test_versions_after_a_restart_are_above_those_before_it():
     restarted = Presence()
     restarted.arrive("tab-0", workshop_id=1, person_id=0)
     assert restarted.online(1)[1] > old_version
+
+
+def test_a_place_counts_the_people_on_that_page_only():
+    presence = Presence()
+    presence.arrive("room-tab-1", workshop_id=1, person_id=10, session_id=5, place="breakout-room:3")
+    presence.arrive("room-tab-2", workshop_id=1, person_id=10, session_id=5, place="breakout-room:3")
+    presence.arrive("other-room", workshop_id=1, person_id=11, session_id=5, place="breakout-room:4")
+    presence.arrive("plenary", workshop_id=1, person_id=12, session_id=5)
+
+    assert presence.at_place("breakout-room:3") == {10}
+    presence.leave("room-tab-1")
+    assert presence.at_place("breakout-room:3") == {10}
+    presence.leave("room-tab-2")
+    assert presence.at_place("breakout-room:3") == set()
+    assert presence.in_session(5) == 2

@@ -25,6 +25,7 @@ class Connection:
     workshop_id: int
     person_id: int
     session_id: int | None = None
+    place: str | None = None  # a page narrower than the session, such as one breakout room
 
 
 def next_version(previous: int) -> int:
@@ -43,9 +44,10 @@ class Presence:
         self._connections: dict[str, Connection] = {}
         self._versions: dict[int, int] = {}
 
-    def arrive(self, sid: str, workshop_id: int, person_id: int, session_id: int | None = None) -> None:
+    def arrive(self, sid: str, workshop_id: int, person_id: int, session_id: int | None = None,
+               place: str | None = None) -> None:
         with self._lock:
-            self._connections[sid] = Connection(workshop_id, person_id, session_id)
+            self._connections[sid] = Connection(workshop_id, person_id, session_id, place)
             self._versions[workshop_id] = next_version(self._versions.get(workshop_id, 0))
 
     def leave(self, sid: str) -> int | None:
@@ -65,6 +67,11 @@ class Presence:
         """How many people have the session's live page open now."""
         with self._lock:
             return len({c.person_id for c in self._connections.values() if c.session_id == session_id})
+
+    def at_place(self, place: str) -> set[int]:
+        """The people who have a given page (say, one breakout room's) open now."""
+        with self._lock:
+            return {c.person_id for c in self._connections.values() if c.place == place}
 
     def online(self, workshop_id: int) -> tuple[set[int], int]:
         """The people online in a workshop and the version of that answer."""
