@@ -5,7 +5,7 @@ fresh instance folder, or a fresh database made on the PostgreSQL server given
 with --database and dropped afterwards), creates a workshop with N participants,
 an agenda session and an open single-choice poll, and connects N clients over
 websocket, each signed in with its own session cookie and on the session's page,
-spread over several load processes (gevent, one Socket.IO client per voter).
+spread over several load processes (gevent, one bench/socket_client.py client per voter).
 Every client votes once, the votes evenly spread over T seconds, as the browser
 votes: `vote` with an acknowledgement. A vote's latency runs from sending it
 until its voter receives a results fragment whose version includes it; the

@@ -7,7 +7,7 @@ and an agenda session (not pre-moderated, so every question is approved and
 goes to the whole session room), and connects N clients over websocket, each
 signed in with its own session cookie and on the session's page, spread over
 several load processes (this script run with --load-process: gevent, one
-Socket.IO client per participant).
+bench/socket_client.py client per participant).
 
 Within T seconds the clients send Q `qa_ask` and U `qa_upvote` events with an
 acknowledgement, as the browser does. The questions are spread evenly over the
@@ -20,12 +20,13 @@ that showed it (its text carries the question's number); if it has not seen it
 yet at its turn it waits for it, and the delay is counted.
 
 Latency of an action: from sending it until its sender receives a fragment of
-that question (`id="question-<id>"`) whose `data-version` is at least the
-version in the acknowledgement. Final: from the last action sent until every
-client shows the final counts, i.e. for every question of the session (every
-client follows all of them: all are approved and sent to the session room) the
-`data-votes` of the newest version it received equals the count stored in the
-database; a client's moment is when the last of those changed to its final value.
+that question (`id="question-<id>"`) or a `qa_counts` entry for it whose
+version is at least the version in the acknowledgement. Final: from the last
+action sent until every client shows the final counts, i.e. for every question
+of the session (every client follows all of them: all are approved and sent to
+the session room) the vote count of the newest version it received equals the
+count stored in the database; a client's moment is when the last of those
+changed to its final value.
 
     .venv/bin/python bench/live_qa.py [--clients 1000] [--seconds 30] [--questions 200] [--upvotes 5000]
 
@@ -275,16 +276,14 @@ def main() -> None:
 
 class Participant:
     def __init__(self, index: int, cookie: str, setup: dict):
-        import socketio
+        from socket_client import SocketClient
 
         self.index = index
         self.cookie = cookie
         self.setup = setup
-        # websocket-client checks UTF-8 in pure Python, byte by byte: two thirds of a load process's CPU with
-        # question fragments (a browser does it natively), so the load generator skips it.
-        self.client = socketio.Client(reconnection=False, request_timeout=60,
-                                      websocket_extra_options={"skip_utf8_validation": True})
+        self.client = SocketClient()
         self.client.on("fragment", self.on_fragment)
+        self.client.on("qa_counts", self.on_counts)
         self.client.on("disconnect", self.on_disconnect)
         self.dropped = False  # the connection went away during the run: counted, never reconnected
         self.numbers: dict[int, int] = {}  # question number (from its text) -> id
@@ -298,9 +297,8 @@ class Participant:
 
     def connect(self) -> str | None:
         try:
-            self.client.connect(self.setup["url"], headers={"Cookie": self.cookie}, transports=["websocket"],
-                                auth={"workshop": self.setup["code"], "session": self.setup["session"]},
-                                wait_timeout=60)
+            self.client.connect(self.setup["url"], self.cookie,
+                                {"workshop": self.setup["code"], "session": self.setup["session"]})
         except Exception as error:  # noqa: BLE001 - counted and reported by the coordinator process
             return f"{error.__class__.__name__}: {error}"
         return None
@@ -315,11 +313,24 @@ class Participant:
             self.planned[int(question_id)] = self.setup["counts"][int(number)]
         for question_id, version, votes in QUESTION.findall(html):
             self.shown(int(question_id), int(version), int(votes) if votes else None, now)
+        self.settle_waiting()
+
+    def on_counts(self, message):
+        """Upvotes come as [id, version, votes] per question, not as rendered questions."""
+        now = time.monotonic()
+        self.fragments += 1
+        self.last_fragment_at = now
+        for question_id, version, votes in message["counts"]:
+            if question_id in self.view:  # a count for a question this page shows (it always came first)
+                self.shown(question_id, version, votes, now)
+        self.settle_waiting()
+
+    def settle_waiting(self) -> None:
         for action in self.waiting:
             action.settle(self)
         self.waiting = [a for a in self.waiting if a.latency_ms is None]
 
-    def on_disconnect(self, reason=None):
+    def on_disconnect(self):
         self.dropped = True
 
     def shown(self, question_id: int, version: int, votes: int | None, now: float) -> None:
@@ -415,12 +426,8 @@ def quiet_until_acting(participants: list[Participant], quiet: float = 1.0, long
 
 
 def load_process() -> None:
-    import logging
-
     import gevent
     import gevent.pool
-
-    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # dropped connections are counted instead
 
     setup = json.loads(sys.stdin.readline())
     participants = {c["index"]: Participant(c["index"], c["cookie"], setup) for c in setup["clients"]}

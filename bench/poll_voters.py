@@ -20,7 +20,7 @@ import time  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.pool  # noqa: E402
-import socketio  # noqa: E402
+from socket_client import SocketClient  # noqa: E402
 
 RESULTS = re.compile(r'id="poll-results-(\d+)"[^>]*?data-version="(\d+)".*?data-testid="voters">(\d+)<', re.S)
 
@@ -30,7 +30,7 @@ class Voter:
         self.index = index
         self.cookie = cookie
         self.setup = setup
-        self.client = socketio.Client(reconnection=False, request_timeout=60)
+        self.client = SocketClient()
         self.client.on("fragment", self.on_fragment)
         self.seen: list[tuple[float, int]] = []  # (when, version) of every results fragment since the vote
         self.sent_at: float | None = None
@@ -44,9 +44,8 @@ class Voter:
 
     def connect(self) -> str | None:
         try:
-            self.client.connect(self.setup["url"], headers={"Cookie": self.cookie}, transports=["websocket"],
-                                auth={"workshop": self.setup["code"], "session": self.setup["session"]},
-                                wait_timeout=60)
+            self.client.connect(self.setup["url"], self.cookie,
+                                {"workshop": self.setup["code"], "session": self.setup["session"]})
         except Exception as error:  # noqa: BLE001 - counted and reported by the coordinator process
             return f"{error.__class__.__name__}: {error}"
         return None

@@ -22,6 +22,7 @@ class Socket:
     def __init__(self, client):
         self.client = client
         self.fragments: list[str] = []
+        self.events: list[tuple[str, list]] = []  # what came other than fragments: (event, arguments)
 
     @property
     def connected(self) -> bool:
@@ -30,8 +31,10 @@ class Socket:
     def collect(self) -> list[str]:
         if self.connected:
             for message in self.client.get_received():
-                assert message["name"] == "fragment", f"unexpected event {message['name']!r}"
-                self.fragments.append(message["args"][0])
+                if message["name"] == "fragment":
+                    self.fragments.append(message["args"][0])
+                else:
+                    self.events.append((message["name"], message["args"]))
         return self.fragments
 
     def wait_for(self, condition, timeout: float = 2.0, what: str = "the expected fragment"):

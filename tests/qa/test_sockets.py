@@ -22,6 +22,12 @@ def ask(send, socket, room, text="What is the threshold for open tenders?", **ex
     return send(socket, "qa_ask", {"session": room.session.id, "text": text, **extra})
 
 
+def counts_of(socket, question_id: int) -> list[tuple[int, int]]:
+    """(version, votes) of every ``qa_counts`` entry the socket got for the question, in order."""
+    return [(version, votes) for name, args in socket.events if name == "qa_counts"
+            for qid, version, votes in args[0]["counts"] if qid == question_id]
+
+
 # Asking -----------------------------------------------------------------------------------------------
 
 def test_asking_is_acknowledged_after_commit_and_broadcast_to_the_session(room, join, send):
@@ -212,11 +218,7 @@ def test_an_upvote_is_acknowledged_with_the_stored_count_and_broadcast(room, joi
     assert ack == {"ok": True, "question": question.id, "on": True, "votes": 1, "version": stored(question.id).revision}
     assert vote_count(question.id) == 1 and stored(question.id).votes == 1
 
-    def counted(socket):
-        found = [(int(v), int(n)) for f in fragments_of(socket, question.id) for _, v, n in QUESTION.findall(f)]
-        return found and found[-1] == (ack["version"], 1)
-
-    reader.wait_for(counted, what="the question with one vote")
+    reader.wait_for(lambda s: counts_of(s, question.id)[-1:] == [(ack["version"], 1)], what="the one vote")
 
 
 def test_a_double_upvote_is_refused_and_counted_once(room, join, send):
@@ -307,16 +309,30 @@ def test_a_moderator_joining_gets_the_queue_too(room, join):
     assert f'id="queue-question-{pending.id}"' in queue and "Awaiting moderation" in queue
 
 
-def test_a_burst_of_upvotes_is_one_broadcast_with_the_final_count(room, join, send, app):
+def test_a_burst_of_upvotes_is_one_small_count_message_with_the_final_count(room, join, send, app):
     question = room.ask(room.participants[0])
     reader = join(room.participants[0])
     reader.collect()
+    already = len(fragments_of(reader, question.id))
     app.config["LIVE_FLUSH_SECONDS"] = 0.05
     sockets = [join(person) for person in [*room.participants[1:], room.moderator]]
     for socket in sockets:
         send(socket, "qa_upvote", {"question": question.id, "on": True})
-    reader.wait_for(lambda s: any('data-votes="4"' in f for f in fragments_of(s, question.id)), what="4 votes")
-    sent = [f for f in fragments_of(reader, question.id) if "hx-swap-oob" in f]
-    assert len(sent) < len(sockets)  # coalesced: fewer fragments than votes
-    versions = [int(v) for f in sent for _, v, _ in QUESTION.findall(f)]
-    assert versions == sorted(versions)
+    reader.wait_for(lambda s: any(votes == 4 for _, votes in counts_of(s, question.id)), what="4 votes")
+    counts = counts_of(reader, question.id)
+    assert len(counts) < len(sockets)  # coalesced: fewer messages than votes
+    assert [version for version, _ in counts] == sorted(version for version, _ in counts)
+    assert counts[-1] == (stored(question.id).revision, 4)
+    assert len(fragments_of(reader, question.id)) == already  # the question itself was not sent again
+    assert all(args[0]["session"] == room.session.id for name, args in reader.events if name == "qa_counts")
+
+
+def test_a_change_beyond_the_votes_sends_the_whole_question_again(room, join, send, app):
+    question = room.ask(room.participants[0])
+    reader = join(room.participants[2])
+    send(join(room.participants[1]), "qa_upvote", {"question": question.id, "on": True})
+    send(join(room.participants[0]), "qa_edit", {"question": question.id, "text": "Edited: what about price changes?"})
+    reader.wait_for(lambda s: any("Edited: what about" in f for f in fragments_of(s, question.id)),
+                    what="the edited question")
+    latest = [f for f in fragments_of(reader, question.id) if "Edited: what about" in f][-1]
+    assert 'data-votes="1"' in latest

@@ -6,7 +6,9 @@ at the next flush the session's changed questions are rendered once each
 (with vote count and revision as version) and sent in one message to the
 session's room (a question awaiting moderation only to its asker), and
 their moderation cards in one message to the moderators' desk.
-Whole lists are sent only to a socket that (re)joins.
+A question whose only change is its vote count goes as a number in a small
+``qa_counts`` message instead. Whole lists are sent only to a socket that
+(re)joins.
 """
 
 from __future__ import annotations
@@ -45,11 +47,16 @@ def render_queue_card(question: Question) -> str:
             + render_template("qa/_queue_card.html", question=question, oob=True))
 
 
-def broadcast_question(question_id: int) -> None:
+COUNTS_EVENT = "qa_counts"
+
+
+def broadcast_question(question_id: int, votes_only: bool = False) -> None:
     """Mark the question changed: the next flush sends it, with every other question of its session that changed.
 
     One message per session per flush, not one per question: with hundreds of
-    upvotes a second, per-question emits to every socket swamp the server.
+    upvotes a second, per-question emits to every socket swamp the server. A
+    question whose votes are all that changed since the last flush goes as a
+    count, not as its whole rendered item.
     """
     question = db.session.get(Question, question_id)
     if question is None:
@@ -57,7 +64,8 @@ def broadcast_question(question_id: int) -> None:
     session_id, workshop_id = question.session_id, question.workshop_id
     dirty = current_app.extensions.setdefault("qa_dirty", {})
     with _dirty_lock:
-        dirty.setdefault(session_id, set()).add(question_id)
+        changes = dirty.setdefault(session_id, {})
+        changes[question_id] = changes.get(question_id, False) or not votes_only
     coalescer().mark(("questions", session_id), lambda: _send_changes(session_id, workshop_id))
 
 
@@ -66,9 +74,18 @@ _dirty_lock = threading.Lock()
 
 def _send_changes(session_id: int, workshop_id: int) -> None:
     with _dirty_lock:
-        changed = current_app.extensions.setdefault("qa_dirty", {}).pop(session_id, set())
+        changes = current_app.extensions.setdefault("qa_dirty", {}).pop(session_id, {})
+    rerendered = [question_id for question_id, whole in changes.items() if whole]
+    recounted = [question_id for question_id, whole in changes.items() if not whole]
+    if rerendered:
+        _send_questions(session_id, workshop_id, rerendered)
+    if recounted:
+        _send_counts(session_id, recounted)
+
+
+def _send_questions(session_id: int, workshop_id: int, question_ids: list[int]) -> None:
     shared, desk = [], []
-    for question in db.session.scalars(select(Question).where(Question.id.in_(changed)).order_by(Question.id)):
+    for question in db.session.scalars(select(Question).where(Question.id.in_(question_ids)).order_by(Question.id)):
         if question.status == QuestionStatus.PENDING:
             emit_fragment(render_question(question), person_room(question.person_id))
         else:
@@ -78,6 +95,16 @@ def _send_changes(session_id: int, workshop_id: int) -> None:
         emit_fragment("".join(shared), session_room(session_id))
     if desk:
         emit_fragment("".join(desk), desk_room(workshop_id))
+
+
+def _send_counts(session_id: int, question_ids: list[int]) -> None:
+    """Upvotes only: ``[id, revision, votes]`` per question, which qa.js writes into every copy it shows."""
+    counts = db.session.execute(select(Question.id, Question.revision, Question.votes)
+                                .where(Question.id.in_(question_ids), Question.status == QuestionStatus.APPROVED)
+                                .order_by(Question.id)).all()
+    if counts:
+        socketio.emit(COUNTS_EVENT, {"session": session_id, "counts": [list(row) for row in counts]},
+                      to=session_room(session_id))
 
 
 def broadcast_questions(question_ids: list[int]) -> None:
@@ -159,7 +186,7 @@ def on_upvote(data):
         db.session.commit()
     except ValidationError as error:
         return _refused(error)
-    broadcast_question(question.id)
+    broadcast_question(question.id, votes_only=True)
     return {"ok": True, "question": question.id, "on": data["on"], "votes": question.votes, "version": revision}
 
 

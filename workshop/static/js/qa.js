@@ -105,9 +105,50 @@
     });
   }
 
+  // Upvotes arrive as counts ([id, version, votes]), not as whole items. The newest count of each question
+  // is kept and written into every copy of it on the page, also after a whole item (perhaps an older one,
+  // rendered before the count) was swapped in.
+  var latestCounts = new Map();
+
+  function showCount(element, version, votes) {
+    var shown = Math.max(Number(element.dataset.version || 0), Number(element.dataset.votesVersion || 0));
+    if (shown >= version) { return; }
+    element.dataset.votesVersion = version;
+    element.dataset.votes = votes;
+    var count = element.querySelector("[data-testid=votes]");
+    if (count) { count.textContent = votes; }
+    var word = element.querySelector("[data-votes-word]");
+    if (word) { word.textContent = votes === 1 ? "vote" : "votes"; }
+  }
+
+  function takeCount(id, version, votes) {
+    var known = latestCounts.get(id);
+    if (!known || known[0] < version) { latestCounts.set(id, [version, votes]); }
+  }
+
+  function showCounts() {
+    latestCounts.forEach(function (count, id) {
+      ["question-", "queue-question-"].forEach(function (prefix) {
+        var element = document.getElementById(prefix + id);
+        if (element && !element.hidden) { showCount(element, count[0], count[1]); }
+      });
+    });
+  }
+
+  function listenForCounts(socket) {
+    socket.on("qa_counts", function (message) {
+      message.counts.forEach(function (count) { takeCount(count[0], count[1], count[2]); });
+      schedule();
+    });
+  }
+  // live.js runs first (both deferred, in order) and may have made the socket already.
+  if (window.workshopSocket) { listenForCounts(window.workshopSocket); }
+  document.addEventListener("live:socket", function (event) { listenForCounts(event.detail); });
+
   var scheduled = false;
   function refresh() {
     scheduled = false;
+    showCounts();
     document.querySelectorAll("[data-qa-list]").forEach(function (list) {
       decorate(list);
       arrange(list);
@@ -195,13 +236,9 @@
       send("qa_upvote", { question: id, on: !myVotes.has(id) }, errorIn("qa-action-error"), function (ack) {
         if (ack.on) { myVotes.add(id); } else { myVotes.delete(id); }
         // Show the stored count now, unless a newer broadcast got here first.
+        takeCount(id, ack.version, ack.votes);
+        showCounts();
         var item = document.getElementById("question-" + id);
-        if (item && Number(item.dataset.version) < ack.version) {
-          item.dataset.version = ack.version;
-          item.dataset.votes = ack.votes;
-          var count = item.querySelector("[data-testid=votes]");
-          if (count) { count.textContent = ack.votes; }
-        }
         var list = item && item.closest("[data-qa-list]");
         if (list) { decorate(list); }
       });
