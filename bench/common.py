@@ -65,6 +65,21 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(10)
 
 
+def stop_loads(loads: list[subprocess.Popen]) -> None:
+    """Tell each load process the run is over (it drops its connections and exits); kill any that hangs."""
+    for worker in loads:
+        try:
+            worker.stdin.write("done\n")
+            worker.stdin.close()
+        except OSError:
+            pass
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(10)
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time the process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -14,6 +14,13 @@ The floor is bench/floor_server.py (no database, no sign-in, no templates, same
 flush interval) driven by the same clients in the same run.
 
     .venv/bin/python bench/live_polls.py [--clients 1000] [--seconds 10] [--database postgresql://127.0.0.1/test]
+    .venv/bin/python bench/live_polls.py --workers 2     # through nginx: 1 worker, then 2 (PostgreSQL, Redis)
+
+With --workers N the app runs as `python -m workshop.cluster` does (N gevent
+workers behind nginx, PostgreSQL, a Redis message queue), the clients connect
+through nginx from many loopback addresses (127.1.x.y) so that its
+`hash $remote_addr consistent` spreads them, and the same load runs first on
+1 worker; the JSON adds `workers` and `one_worker`.
 
 The last line of output is a JSON summary.
 """
@@ -33,7 +40,7 @@ import time
 from pathlib import Path
 
 from common import (PYTHON, ROOT, cpu_seconds, flask_command, free_port, peak_rss_mb, percentile, seed_session,
-                    server_env, start_server, stop, wait_for)
+                    server_env, start_server, stop, stop_loads, wait_for)
 
 CODE = "BENCH-LIVE-POLLS"
 FLUSH_SECONDS = 0.15
@@ -62,20 +69,31 @@ def fresh_postgres(admin_url: str) -> tuple[str, callable]:
 
 
 def seed(env: dict, clients: int):
-    """Workshop, participants, session and an open poll; returns the app and what the clients need."""
+    """Workshop, participants and a session; returns the app and what the clients need."""
+    return seed_session(env, clients, code=CODE, who="Voter", session_title="Plenary with a poll")
 
-    def open_poll(session) -> dict:
-        from workshop.db import db
-        from workshop.polls import services as polls
 
+def open_fresh_poll(app, setup: dict) -> dict:
+    """Close the session's open polls and open a new single-choice one: each measured run votes on its own poll."""
+    from sqlalchemy import select
+
+    from workshop.agenda.models import AgendaSession
+    from workshop.db import db
+    from workshop.polls import services as polls
+    from workshop.polls.models import Poll, PollState
+
+    with app.app_context():
+        session = db.session.get(AgendaSession, setup["session"])
+        for poll in db.session.scalars(select(Poll).where(Poll.session_id == session.id, Poll.state == PollState.OPEN)):
+            polls.close_poll(poll)
         poll = polls.create_poll(session, {"kind": "single choice", "question": "Which option?", "results_visible": "y",
                                            "options": "\n".join(f"Option {i + 1}" for i in range(OPTIONS))})
         db.session.flush()
         polls.open_poll(poll)
-        db.session.flush()
-        return {"poll": poll.id, "options": [o.id for o in poll.options]}
-
-    return seed_session(env, clients, code=CODE, who="Voter", session_title="Plenary with a poll", prepare=open_poll)
+        db.session.commit()
+        fresh = {**setup, "poll": poll.id, "options": [o.id for o in poll.options]}
+        db.session.remove()
+    return fresh
 
 
 def ballots_stored(app, poll_id: int) -> int:
@@ -92,12 +110,29 @@ def ballots_stored(app, poll_id: int) -> int:
 
 # Driving one server -------------------------------------------------------------------------------
 
-def run_voters(server: subprocess.Popen, port: int, setup: dict, cookies: list[str], options) -> dict:
-    """Connect every client, vote, wait for the tallies; the figures of this server."""
+def loopback_source(index: int) -> str:
+    """A loopback address of its own for client ``index`` (127.1.0.1, 127.1.0.2, ...): a crowd from many hosts."""
+    return f"127.1.{index // 250}.{index % 250 + 1}"
+
+
+def connections_per_worker(ports: list[int]) -> list[int]:
+    """Established connections on each worker's port (nginx's upstream connections): how the clients spread."""
+    counts = []
+    for port in ports:
+        listing = subprocess.run(["ss", "-Htn", "state", "established", f"( sport = :{port} )"],
+                                 capture_output=True, text=True).stdout
+        counts.append(len(listing.splitlines()))
+    return counts
+
+
+def run_voters(server_pids: list[int], port: int, setup: dict, cookies: list[str], options,
+               spread_sources: bool = False, after_connect=None) -> dict:
+    """Connect every client, vote, wait for the tallies; the figures of this server (all its processes)."""
     count = len(cookies)
     loads = []
     for p in range(options.processes):
-        voters = [{"index": i, "cookie": cookies[i]} for i in range(p, count, options.processes)]
+        voters = [{"index": i, "cookie": cookies[i], "source": loopback_source(i) if spread_sources else None}
+                  for i in range(p, count, options.processes)]
         worker = subprocess.Popen([PYTHON, str(ROOT / "bench" / "poll_voters.py")], cwd=ROOT, text=True,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         worker.stdin.write(json.dumps({**setup, "url": f"http://127.0.0.1:{port}", "voters": voters,
@@ -105,14 +140,15 @@ def run_voters(server: subprocess.Popen, port: int, setup: dict, cookies: list[s
         worker.stdin.flush()
         loads.append(worker)
     try:
-        connect_started, cpu_before_connect = time.monotonic(), cpu_seconds(server.pid)
+        connect_started, cpu_before_connect = time.monotonic(), server_cpu(server_pids)
         ready = [json.loads(worker.stdout.readline() or "{}") for worker in loads]
         connected = sum(r.get("connected", 0) for r in ready)
         connect_s = time.monotonic() - connect_started
         failures = [f for r in ready for f in r.get("failures", [])]
         if connected != count:
             raise SystemExit(f"only {connected} of {count} clients connected: {failures}")
-        cpu_before = cpu_seconds(server.pid)
+        spread = after_connect() if after_connect else None
+        cpu_before = server_cpu(server_pids)
         load_before = sum(cpu_seconds(worker.pid) for worker in loads)
         start = time.monotonic() + 0.5
         go = {"start": start, "spacing": options.seconds / count, "settle_seconds": SETTLE_SECONDS}
@@ -120,23 +156,21 @@ def run_voters(server: subprocess.Popen, port: int, setup: dict, cookies: list[s
             worker.stdin.write(json.dumps(go) + "\n")
             worker.stdin.flush()
         reports = [v for worker in loads for v in json.loads(worker.stdout.readline() or '{"voters": []}')["voters"]]
-        cpu_used = cpu_seconds(server.pid) - cpu_before
+        cpu_used = server_cpu(server_pids) - cpu_before
         load_cpu = sum(cpu_seconds(worker.pid) for worker in loads) - load_before
-        peak = peak_rss_mb(server.pid)
+        peak = round(sum(peak_rss_mb(pid) for pid in server_pids), 1)
     finally:
-        for worker in loads:
-            try:
-                worker.stdin.write("done\n")
-                worker.stdin.close()
-            except OSError:
-                pass
-            try:
-                worker.wait(20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(10)
+        stop_loads(loads)
     figures = summarize(reports, count, connect_s, cpu_before - cpu_before_connect, cpu_used, peak)
-    return {**figures, "load_cpu_s": round(load_cpu, 2)}
+    return {**figures, "load_cpu_s": round(load_cpu, 2), **({"connections_per_worker": spread} if spread else {})}
+
+
+def child_pids(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def server_cpu(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
 
 
 def summarize(reports: list[dict], count: int, connect_s: float, connect_cpu: float, cpu: float, peak: float) -> dict:
@@ -175,7 +209,7 @@ def measure_floor(setup: dict, cookies: list[str], options) -> dict:
                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         wait_for(port, floor)
-        return run_voters(floor, port, {**setup, "poll": 1, "options": [1, 2, 3]}, cookies, options)
+        return run_voters([floor.pid], port, {**setup, "poll": 1, "options": [1, 2, 3]}, cookies, options)
     finally:
         stop(floor)
 
@@ -183,9 +217,27 @@ def measure_floor(setup: dict, cookies: list[str], options) -> dict:
 def measure_app(env: dict, setup: dict, cookies: list[str], options) -> dict:
     server = start_server(env)
     try:
-        return run_voters(server, int(env["WORKSHOP_PORT"]), setup, cookies, options)
+        return run_voters([server.pid], int(env["WORKSHOP_PORT"]), setup, cookies, options)
     finally:
         stop(server)
+
+
+def measure_cluster(env: dict, setup: dict, cookies: list[str], options, workers: int) -> dict:
+    """The same load through nginx onto ``workers`` gevent workers, the clients from many loopback addresses."""
+    from workshop.cluster import Cluster
+
+    cluster = Cluster([free_port() for _ in range(workers)], "127.0.0.1", free_port(), environ=env,
+                      output=subprocess.DEVNULL)
+    try:
+        cluster.start()
+        pids = [process.pid for process in cluster.processes.values()]
+        nginx = [cluster.nginx.pid, *child_pids(cluster.nginx.pid)]  # the master and its worker process
+        nginx_before = server_cpu(nginx)
+        figures = run_voters(pids, cluster.port, setup, cookies, options, spread_sources=True,
+                             after_connect=lambda: connections_per_worker(cluster.worker_ports))
+        return {**figures, "workers": workers, "nginx_cpu_s": round(server_cpu(nginx) - nginx_before, 2)}
+    finally:
+        cluster.stop()
 
 
 # Report -------------------------------------------------------------------------------------------
@@ -194,17 +246,63 @@ def ratio(app_value, floor_value):
     return round(app_value / floor_value, 2) if app_value and floor_value else None
 
 
-def main() -> None:
+BASELINE_KEYS = ("clients", "votes_acked", "p50_ms", "p95_ms", "p99_ms", "final_tally_ms", "server_cpu_s",
+                 "server_peak_rss_mb", "ack_p50_ms", "ack_p95_ms", "load_cpu_s")
+
+
+def parse_options():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--database", help="a PostgreSQL server URL; a fresh database is made on it and dropped")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="run through nginx onto this many gevent workers (PostgreSQL and a Redis queue), "
+                             "and the same load on 1 worker")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the message queue for --workers")
     parser.add_argument("--processes", type=int, default=4, help="load processes the clients are spread over")
     parser.add_argument("--connect-concurrency", type=int, default=20, help="connections opened at once per process")
     options = parser.parse_args()
-    if options.clients < 1 or options.seconds <= 0 or options.processes < 1:
-        parser.error("--clients, --seconds and --processes must be positive")
+    if options.clients < 1 or options.seconds <= 0 or options.processes < 1 or options.workers < 0:
+        parser.error("--clients, --seconds and --processes must be positive, --workers not negative")
+    if options.workers and not options.database:
+        options.database = "postgresql://127.0.0.1:5432/test"  # several workers need a database server
+    return options
 
+
+def measured_runs(env: dict, app, setup: dict, cookies: list[str], options) -> dict:
+    """The app's runs, each on a poll of its own: one server, or 1 worker then N workers behind nginx."""
+    def counted(figures: dict, poll: dict) -> dict:
+        stored = ballots_stored(app, poll["poll"])
+        return {**figures, "ballots_stored": stored, "lost": figures["votes_sent"] - stored}
+
+    if not options.workers:
+        poll = open_fresh_poll(app, setup)
+        return {"app": counted(measure_app(env, poll, cookies, options), poll)}
+    env = {**env, "WORKSHOP_MESSAGE_QUEUE": options.redis,
+           "WORKSHOP_PRESENCE_PREFIX": f"bench-live-polls:{os.getpid()}:{secrets.token_hex(3)}:"}
+    runs = {}
+    for workers in (1, options.workers):
+        poll = open_fresh_poll(app, setup)
+        runs[f"{workers} worker(s)"] = counted(measure_cluster(env, poll, cookies, options, workers), poll)
+    return runs
+
+
+def print_run(name: str, figures: dict) -> None:
+    print(f"  {name:12}  acked {figures['votes_acked']:5}  p50 {figures['p50_ms']} ms  p95 {figures['p95_ms']} ms"
+          f"  p99 {figures['p99_ms']} ms  max {figures['max_ms']} ms  final tally {figures['final_tally_ms']} ms"
+          f"  ack p50/p95 {figures['ack_p50_ms']}/{figures['ack_p95_ms']} ms"
+          f"  server cpu {figures['server_cpu_s']} s  load cpu {figures['load_cpu_s']} s"
+          f"  peak rss {figures['server_peak_rss_mb']} MB"
+          f"  (connect {figures['connect_s']} s, {figures['connect_cpu_s']} cpu s)")
+    if "ballots_stored" in figures:
+        print(f"  {'':12}  {figures['ballots_stored']} ballots stored, {figures['lost']} lost, "
+              f"{figures['refused']} refused {figures['refusals']}"
+              + (f", connections per worker {figures['connections_per_worker']}, nginx cpu {figures['nginx_cpu_s']} s"
+                 if "workers" in figures else ""))
+
+
+def main() -> None:
+    options = parse_options()
     instance = Path(tempfile.mkdtemp(prefix="bench-live-polls-"))
     database_url, drop = fresh_postgres(options.database) if options.database else (None, None)
     try:
@@ -212,9 +310,7 @@ def main() -> None:
         flask_command(env, "db", "upgrade")
         app, setup, cookies = seed(env, options.clients)
         floor = measure_floor(setup, cookies, options)
-        result = measure_app(env, setup, cookies, options)
-        result["ballots_stored"] = ballots_stored(app, setup["poll"])
-        result["lost"] = result["votes_sent"] - result["ballots_stored"]
+        runs = measured_runs(env, app, setup, cookies, options)
         with app.app_context():
             from workshop.db import db
             db.engine.dispose()
@@ -225,24 +321,19 @@ def main() -> None:
 
     backend = "PostgreSQL" if database_url else "SQLite"
     print(f"{options.clients} clients in {options.processes} load processes, votes over {options.seconds:g} s, "
-          f"flush {FLUSH_SECONDS} s, {backend}")
-    for name, figures in (("floor", floor), ("app", result)):
-        print(f"  {name:5}  acked {figures['votes_acked']:5}  p50 {figures['p50_ms']} ms  p95 {figures['p95_ms']} ms"
-              f"  p99 {figures['p99_ms']} ms  max {figures['max_ms']} ms  final tally {figures['final_tally_ms']} ms"
-              f"  ack p50/p95 {figures['ack_p50_ms']}/{figures['ack_p95_ms']} ms"
-              f"  server cpu {figures['server_cpu_s']} s  load cpu {figures['load_cpu_s']} s"
-              f"  peak rss {figures['server_peak_rss_mb']} MB"
-              f"  (connect {figures['connect_s']} s, {figures['connect_cpu_s']} cpu s)")
-    print(f"  app: {result['ballots_stored']} ballots stored, {result['lost']} lost, {result['refused']} refused"
-          f" {result['refusals']}")
+          f"flush {FLUSH_SECONDS} s, {backend}" + (f", through nginx with a Redis queue" if options.workers else ""))
+    print_run("floor", floor)
+    for name, figures in runs.items():
+        print_run(name, figures)
+    result = list(runs.values())[-1]
     ratios = {key: ratio(result[key], floor[key]) for key in ("p50_ms", "p95_ms", "p99_ms", "final_tally_ms",
                                                                 "server_cpu_s", "server_peak_rss_mb")}
     print("  app over floor: " + ", ".join(f"{key} x{value}" for key, value in ratios.items()))
     summary = {**result, "database": backend, "seconds": options.seconds, "processes": options.processes,
-               "baseline": {key: floor[key] for key in ("clients", "votes_acked", "p50_ms", "p95_ms", "p99_ms",
-                                                        "final_tally_ms", "server_cpu_s", "server_peak_rss_mb",
-                                                        "ack_p50_ms", "ack_p95_ms", "load_cpu_s")},
-               "app_over_floor": ratios}
+               "baseline": {key: floor[key] for key in BASELINE_KEYS}, "app_over_floor": ratios}
+    if options.workers:
+        summary["workers"] = options.workers
+        summary["one_worker"] = list(runs.values())[0]
     print(json.dumps(summary))
 
 

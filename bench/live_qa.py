@@ -54,7 +54,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from common import (PYTHON, ROOT, cpu_seconds, flask_command, free_port, peak_rss_mb, percentile,  # noqa: E402
-                    seed_session, server_env, start_server, stop)
+                    seed_session, server_env, start_server, stop, stop_loads)
 
 CODE = "BENCH-LIVE-QA"
 SETTLE_SECONDS = 30  # how long the clients wait for the last fragments before giving up
@@ -153,17 +153,7 @@ def run_clients(server: subprocess.Popen, app, port: int, setup: dict, cookies: 
             send(worker, {"final": final_counts})
         finals = [f for worker in loads for f in receive(worker).get("clients", [])]
     finally:
-        for worker in loads:
-            try:
-                worker.stdin.write("done\n")
-                worker.stdin.close()
-            except OSError:
-                pass
-            try:
-                worker.wait(20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(10)
+        stop_loads(loads)
     records = [r for report in reports for r in report.get("actions", [])]
     figures = summarize(records, finals, count, questions_stored, upvotes_stored)
     return {**figures, "connections_dropped": sum(r.get("dropped", 0) for r in reports),

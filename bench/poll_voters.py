@@ -26,9 +26,10 @@ RESULTS = re.compile(r'id="poll-results-(\d+)"[^>]*?data-version="(\d+)".*?data-
 
 
 class Voter:
-    def __init__(self, index: int, cookie: str, setup: dict):
+    def __init__(self, index: int, cookie: str, setup: dict, source: str | None = None):
         self.index = index
         self.cookie = cookie
+        self.source = source
         self.setup = setup
         self.client = SocketClient()
         self.client.on("fragment", self.on_fragment)
@@ -45,7 +46,8 @@ class Voter:
     def connect(self) -> str | None:
         try:
             self.client.connect(self.setup["url"], self.cookie,
-                                {"workshop": self.setup["code"], "session": self.setup["session"]})
+                                {"workshop": self.setup["code"], "session": self.setup["session"]},
+                                source=self.source)
         except Exception as error:  # noqa: BLE001 - counted and reported by the coordinator process
             return f"{error.__class__.__name__}: {error}"
         return None
@@ -106,7 +108,7 @@ def quiet_until_voting(voters: list[Voter], quiet: float = 1.0, longest: float =
 
 def main() -> None:
     setup = json.loads(sys.stdin.readline())
-    voters = [Voter(entry["index"], entry["cookie"], setup) for entry in setup["voters"]]
+    voters = [Voter(entry["index"], entry["cookie"], setup, entry.get("source")) for entry in setup["voters"]]
     started = time.monotonic()
     pool = gevent.pool.Pool(setup["connect_concurrency"])
     failures = [error for error in pool.imap(Voter.connect, voters) if error]

@@ -12,6 +12,7 @@ machine. Callers must have monkey-patched with gevent.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -35,12 +36,20 @@ class SocketClient:
         """``handler(data)`` for a server event; ``disconnect`` is called with no argument when the connection ends."""
         self._handlers[event] = handler
 
-    def connect(self, url: str, cookie: str, auth: dict, timeout: float = 60) -> None:
+    def connect(self, url: str, cookie: str, auth: dict, timeout: float = 60, source: str | None = None) -> None:
+        """Open the connection and join; ``source`` is a local address to connect from (say 127.0.3.7)."""
         parts = urlsplit(url)
         scheme = "wss" if parts.scheme == "https" else "ws"
+        options = {}
+        if source is not None:
+            # Clients from many loopback addresses, as a crowd from many machines: nginx's
+            # `hash $remote_addr` spreads them over the workers.
+            options["socket"] = tcp = socket.create_connection((parts.hostname, parts.port), timeout=timeout,
+                                                               source_address=(source, 0))
+            tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket = websocket.create_connection(
             f"{scheme}://{parts.netloc}/socket.io/?EIO=4&transport=websocket", timeout=timeout,
-            header=[f"Cookie: {cookie}"], skip_utf8_validation=True, enable_multithread=False)
+            header=[f"Cookie: {cookie}"], skip_utf8_validation=True, enable_multithread=False, **options)
         opening = self._socket.recv()
         if not opening.startswith("0"):
             raise ConnectRefused(f"unexpected opening packet {opening[:40]!r}")

@@ -9,6 +9,7 @@ service or browser fails the run instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -46,6 +47,25 @@ def unavailable(reason: str):
 def _postgres_admin_url() -> str:
     url = os.environ.get("WORKSHOP_TEST_DATABASE_URL", DEFAULT_POSTGRES)
     return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", url)
+
+
+@contextlib.contextmanager
+def empty_postgres_database(prefix: str):
+    """A new, empty database on the test PostgreSQL server (its URL), dropped afterwards; skip if there is none."""
+    admin = create_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure to reach the server means "not available"
+        admin.dispose()
+        unavailable(f"PostgreSQL is not available: {error.__class__.__name__}")
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workshop import config
 from workshop.extensions import compress, csrf, db, limiter, login_manager, migrate, socketio
+from workshop.ops.logs import configure_logging
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -21,13 +21,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config.FIXED)
     app.config.update(config.settings_from_env(Path(app.instance_path)))
     app.config.update(overrides or {})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(app.config["LOG_FORMAT"])
 
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # Green threads queue for a pooled connection beyond these (SQLite writes serialize anyway).
+        # Green threads queue for a pooled connection beyond these (SQLite writes serialize anyway); a wait
+        # longer than the pool timeout, or a server that does not answer a connect, is a 503, not a hang.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
                                                    "pool_size": app.config["DB_POOL_SIZE"],
-                                                   "max_overflow": app.config["DB_POOL_OVERFLOW"]}
+                                                   "max_overflow": app.config["DB_POOL_OVERFLOW"],
+                                                   "pool_timeout": app.config["DB_POOL_TIMEOUT"],
+                                                   "connect_args": {"connect_timeout": app.config["DB_CONNECT_TIMEOUT"]}}
     if app.config["BEHIND_PROXY"]:
         # nginx in front: take the client's address and scheme from the headers it sets.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
@@ -37,8 +40,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     compress.init_app(app)
     limiter.init_app(app)
     _init_login(app)
-    socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config["MESSAGE_QUEUE"],
-                      cors_allowed_origins=app.config.get("SOCKET_ALLOWED_ORIGINS"))
+    socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], cors_allowed_origins=app.config.get("SOCKET_ALLOWED_ORIGINS"),
+                      **_message_queue(app.config["MESSAGE_QUEUE"]))
 
     from workshop.assets import init_assets
     from workshop.errors import register_error_pages
@@ -53,6 +56,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+def _message_queue(url: str | None) -> dict:
+    """Redis through RedisQueue, whose failed publish raises so that the broadcast is sent again; others as given."""
+    if config.is_redis_url(url):
+        from workshop.live.queue import RedisQueue
+
+        return {"client_manager": RedisQueue(url)}
+    return {"message_queue": url}
+
+
 def _init_login(app: Flask) -> None:
     from workshop.accounts.services import load_signed_in
 
@@ -64,7 +76,8 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
-    from workshop import accounts, agenda, demo, live, polls, qa, reports, uploads, workshops
+    from workshop import accounts, agenda, breakouts, demo, live, ops, polls, qa, reports, uploads, workshops
 
-    for feature in (accounts, workshops, uploads, agenda, polls, qa, reports, live, demo):
+    # ops last: its in-flight counter wraps the whole WSGI app, Socket.IO's middleware included.
+    for feature in (accounts, workshops, uploads, agenda, polls, qa, breakouts, reports, live, demo, ops):
         feature.init_app(app)

@@ -9,6 +9,8 @@ import secrets
 from pathlib import Path
 
 ASYNC_MODES = ("gevent", "eventlet", "threading")
+LOG_FORMATS = ("text", "json")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -56,11 +58,38 @@ def load_secret_key(instance_path: Path) -> str:
     return key
 
 
+def is_redis_url(url: str | None) -> bool:
+    return bool(url) and url.startswith(REDIS_SCHEMES)
+
+
+def _presence_settings() -> dict:
+    """Who is online: kept in Redis when there is one (every worker sees it), else in the process."""
+    queue = _env("MESSAGE_QUEUE")
+    url = _env("PRESENCE_URL", queue if is_redis_url(queue) else None)
+    if url is not None and not is_redis_url(url):
+        raise RuntimeError(f"WORKSHOP_PRESENCE_URL must be a redis:// URL, got {url!r}")
+    heartbeat = _env_int("PRESENCE_HEARTBEAT_SECONDS", 15)
+    expiry = _env_int("PRESENCE_EXPIRY_SECONDS", 45)
+    if heartbeat < 1 or expiry < 2 * heartbeat:
+        # A connection must survive a missed heartbeat (a worker busy for a moment) without blinking out.
+        raise RuntimeError("WORKSHOP_PRESENCE_EXPIRY_SECONDS must be at least twice "
+                           f"WORKSHOP_PRESENCE_HEARTBEAT_SECONDS (>= 1), got {expiry} and {heartbeat}")
+    return {
+        "PRESENCE_URL": url,
+        "PRESENCE_PREFIX": _env("PRESENCE_PREFIX", "workshop:presence:"),
+        "PRESENCE_HEARTBEAT_SECONDS": heartbeat,
+        "PRESENCE_EXPIRY_SECONDS": expiry,
+    }
+
+
 def settings_from_env(instance_path: Path) -> dict:
     """Flask config keys derived from the environment."""
     async_mode = _env("ASYNC_MODE", "gevent")
     if async_mode not in ASYNC_MODES:
         raise RuntimeError(f"WORKSHOP_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, got {async_mode!r}")
+    log_format = _env("LOG_FORMAT", "text")
+    if log_format not in LOG_FORMATS:
+        raise RuntimeError(f"WORKSHOP_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
     secure = _env_bool("SECURE_COOKIES", False)
     return {
         "SECRET_KEY": load_secret_key(instance_path),
@@ -86,6 +115,14 @@ def settings_from_env(instance_path: Path) -> dict:
         "BEHIND_PROXY": _env_bool("BEHIND_PROXY", False),
         "DB_POOL_SIZE": _env_int("DB_POOL_SIZE", 10),
         "DB_POOL_OVERFLOW": _env_int("DB_POOL_OVERFLOW", 20),
+        "DB_POOL_TIMEOUT": _env_int("DB_POOL_TIMEOUT", 10),
+        "DB_CONNECT_TIMEOUT": _env_int("DB_CONNECT_TIMEOUT", 5),
+        "LOG_FORMAT": log_format,
+        "ACCESS_LOG": _env_bool("ACCESS_LOG", False),
+        "GRACEFUL_TIMEOUT": _env_int("GRACEFUL_TIMEOUT", 20),
+        # Off only where another process sweeps the same database and this one must not (the test servers).
+        "DEADLINE_SWEEPS": _env_bool("DEADLINE_SWEEPS", True),
+        **_presence_settings(),
     }
 
 

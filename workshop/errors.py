@@ -6,10 +6,13 @@ import logging
 import uuid
 
 from flask import Flask, g, render_template, request
+from flask_socketio import ConnectionRefusedError as SocketRefused
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from workshop.db import db
+from workshop.extensions import login_manager, socketio
 
 log = logging.getLogger("workshop")
 
@@ -34,8 +37,31 @@ TITLES = {
     413: "That upload is too large",
     429: "Too many attempts",
     500: "Something went wrong on our side",
+    503: "The workshop is briefly unavailable",
     507: "The server's storage is full",
 }
+
+DATABASE_UNAVAILABLE = "The database is not answering just now. Please try again in a moment."
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or was too busy (a pool wait timed out): a 503, not a bug.
+
+    OperationalError is the DB-API's class for "the database, not the statement":
+    connection refused or lost, server shutting down, SQLite's locked or missing file.
+    """
+    if isinstance(error, (sa_exc.OperationalError, sa_exc.TimeoutError)):
+        return True
+    return isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+
+
+def _rollback_quietly() -> None:
+    """Roll back what the request half wrote; with the database gone the rollback may fail too."""
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:
+        db.session.remove()
 
 
 def _wants_fragment() -> bool:
@@ -84,6 +110,40 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
+        if database_unavailable(error):
+            log.warning("database unavailable, request id %s, %s %s: %s", g.get("request_id"), request.method,
+                        request.path, _first_line(error))
+            _rollback_quietly()
+            if "_login_user" not in g:
+                # Flask-Login's cache of who is signed in: the page's header would ask the database again.
+                g._login_user = login_manager.anonymous_user()
+            return _render(503, DATABASE_UNAVAILABLE, [("Retry-After", str(RETRY_AFTER_SECONDS))])
         log.exception("unhandled error, request id %s, %s %s", g.get("request_id"), request.method, request.path)
-        db.session.rollback()
+        _rollback_quietly()
         return _render(500, None)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def register_socket_errors() -> None:
+    """A socket action that fails because the database is unavailable answers with a message, not silence.
+
+    An event's acknowledgement becomes ``{"ok": False, "message": ...}``, which the
+    live view shows where it shows any refusal; a connection is refused with the
+    message and ``{"retry": True}``, and the page tries again. Other errors go on
+    as before (logged by Socket.IO, and raised in tests).
+    """
+
+    def on_socket_error(error: Exception):
+        if not database_unavailable(error):
+            raise error
+        log.warning("database unavailable, socket event %r: %s", request.event["message"], _first_line(error))
+        _rollback_quietly()
+        if request.event["message"] == "connect":
+            raise SocketRefused(DATABASE_UNAVAILABLE, {"retry": True})
+        return {"ok": False, "message": DATABASE_UNAVAILABLE}
+
+    socketio.on_error_default(on_socket_error)

@@ -2,6 +2,8 @@
 
 The async library must patch the standard library before anything else is
 imported, so this module does that first and imports the app afterwards.
+It starts the worker's timers with the server and, on gevent, stops
+gracefully on SIGTERM or Ctrl+C (see ``workshop.ops.lifecycle``).
 """
 
 import os
@@ -40,14 +42,51 @@ def no_delay_handler():
 def main() -> None:
     from workshop import create_app
     from workshop.extensions import socketio
+    from workshop.ops.lifecycle import start_serving
 
     app = create_app()
     host = os.environ.get("WORKSHOP_HOST", "127.0.0.1")
     port = int(os.environ.get("WORKSHOP_PORT", "5000"))
     print(f"Serving the workshop app on http://{host}:{port}/ ({ASYNC_MODE}); stop with Ctrl+C", flush=True)
-    server_options = {"handler_class": no_delay_handler()} if ASYNC_MODE == "gevent" else {}
-    socketio.run(app, host=host, port=port, log_output=os.environ.get("WORKSHOP_ACCESS_LOG") == "1",
-                 allow_unsafe_werkzeug=ASYNC_MODE == "threading", **server_options)
+    start_serving(app)
+    if ASYNC_MODE == "gevent":
+        serve_with_gevent(app, host, port)
+    else:  # no graceful stop here: gevent is the mode to serve with
+        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=ASYNC_MODE == "threading")
+
+
+def serve_with_gevent(app, host: str, port: int) -> None:
+    """Serve until SIGTERM or Ctrl+C, then stop gracefully (see workshop.ops.lifecycle) and return."""
+    import signal
+
+    import gevent
+    from gevent.event import Event
+    from gevent.pool import Pool
+    from gevent.pywsgi import WSGIServer
+
+    from workshop.ops.lifecycle import drain
+
+    # The request log is the app's (WORKSHOP_ACCESS_LOG), one format whichever server runs it. A pool,
+    # so that stop() can end the connections still open at the very end.
+    server = WSGIServer((host, port), app, handler_class=no_delay_handler(), log=None, spawn=Pool())
+    stopped = Event()
+
+    def stop():
+        # Not serve_forever(): closing the listener would make it end every request after a second.
+        server.close()  # accept no more connections: new ones are refused, and nginx tries another worker
+        drain(app)
+        server.stop(timeout=1)  # what is left: connections idle between keep-alive requests
+        stopped.set()
+
+    def on_signal():
+        if not stop_task:
+            stop_task.append(gevent.spawn(stop))
+
+    stop_task = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, on_signal)
+    server.start()
+    stopped.wait()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workshop.breakouts.assignment import (Assignment, Constraints, Person, Rooms, Unsatisfiable, balanced_random,
-                                           diverse, from_csv, move, quality, rotation, self_select, violations)
+                                           diverse, from_csv, late_joiner_room, move, quality, rotation, self_select,
+                                           violations)
 
 GENERATED = [balanced_random, diverse, rotation]
 RULE_WORDS = ("keep apart group", "keep together group", "at most one", "moderator or facilitator", "do not fit")
@@ -455,3 +456,47 @@ def test_quality_counts_sizes_countries_organizations_and_pairs_met_before():
     assert (q.sizes, q.countries, q.organizations) == ((3, 2), (2, 2), (3, 1))
     assert q.repeated_pairs == 1  # Ana and Bo; Cy and Ed never met
     assert q.size_spread == 1
+
+
+# Late joiners ----------------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(rounds(max_people=20, max_rooms=6), seeds, st.lists(st.one_of(st.none(), st.integers(0, 8)), max_size=6),
+       ROLES, st.sampled_from(["FR", "KE", ""]))
+def test_a_late_joiner_goes_to_the_smallest_room_that_fits_or_is_told_why_not(case, seed, capacities, role, country):
+    people, rooms, constraints = case
+    rooms_of_people = [list(members) for members in (
+        [p for p in people if p.id % rooms.count == room] for room in range(rooms.count))]
+    late = Person("late", country, "o1", role, "Late")
+    # The newcomer is named in every rule, as a late joiner on a workshop's lists would be.
+    constraints = Constraints(keep_apart=[g | {"late"} for g in constraints.keep_apart],
+                              keep_together=[g | {"late"} for g in constraints.keep_together],
+                              max_one_of_role=constraints.max_one_of_role,
+                              one_facilitator_per_room=constraints.one_facilitator_per_room)
+    limits = capacities + [None] * (rooms.count - len(capacities))
+
+    def fits(room):
+        """A seat, nobody to keep apart from, no second holder of a role limited to one: the rules' own words."""
+        members = rooms_of_people[room]
+        apart = any(p.id in group for group in constraints.keep_apart if "late" in group for p in members)
+        second = role in constraints.max_one_of_role and any(p.role == role for p in members)
+        return (limits[room] is None or len(members) < limits[room]) and not apart and not second
+
+    room, note = late_joiner_room(late, rooms_of_people, constraints, capacities)
+    assert 0 <= room < rooms.count
+    fitting = [r for r in range(rooms.count) if fits(r)]
+    if fitting:
+        assert note is None and room in fitting
+        together = any("late" in g and len(g) > 1 for g in constraints.keep_together)
+        spreading = constraints.one_facilitator_per_room and role in ("moderator", "facilitator")
+        if not together and not spreading:
+            assert len(rooms_of_people[room]) == min(len(rooms_of_people[r]) for r in fitting)
+    else:
+        assert note is not None and "Late" in note
+
+
+def test_a_late_joiner_follows_the_person_they_are_kept_together_with():
+    ana, bo, late = team("Ana FR o1", "Bo KE o2", "Late VN o3")
+    constraints = Constraints(keep_together=[{ana.id, late.id}])
+    assert late_joiner_room(late, [[ana, bo], []], constraints) == (0, None)
+    assert late_joiner_room(late, [[ana, bo], []], constraints, capacities=[2, None])[0] == 1, "no seat left"

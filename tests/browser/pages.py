@@ -99,6 +99,57 @@ def open_questions_projector(page) -> None:
     page.wait_for_url("**/questions/projector")
 
 
+def open_breakout_desk(page) -> None:
+    open_session_page(page)
+    page.get_by_role("button", name="Run breakouts").click()
+    page.wait_for_url("**/breakouts")
+
+
+def close_open_rounds(page) -> None:
+    """The check visits each page twice, the second time on the same session: close what the first opened."""
+    while page.locator("tr:has(.badge.open) a").count():
+        page.locator("tr:has(.badge.open) a").first.click()
+        page.get_by_role("button", name="Close: everyone back to the plenary").click()
+        page.get_by_test_id("round-state").filter(has_text="Closed").wait_for()
+        page.get_by_role("link", name="All rounds").click()
+        page.wait_for_url("**/breakouts")
+
+
+def open_breakout_round(page) -> None:
+    """A round created on the desk, previewed and opened."""
+    open_breakout_desk(page)
+    close_open_rounds(page)
+    page.get_by_role("spinbutton", name="Number of rooms").fill("2")
+    page.get_by_role("button", name="Create round").click()
+    page.wait_for_url("**/breakouts/*")
+    page.get_by_role("button", name="Make a preview").click()
+    page.get_by_role("status").filter(has_text="Preview made").wait_for()
+    page.get_by_role("button", name="Open the round").click()
+    page.get_by_test_id("round-state").filter(has_text="Open").wait_for()
+
+
+def open_breakout_room(page) -> None:
+    open_breakout_round(page)
+    page.locator(".breakout-presence a").first.click()
+    page.wait_for_url("**/breakouts/rooms/*")
+    page.get_by_role("heading", name="Notes").wait_for()
+
+
+def open_session_during_breakouts(page) -> None:
+    open_breakout_round(page)
+    page.locator("hgroup").get_by_role("link").first.click()
+    page.wait_for_url("**/s/*")
+    page.get_by_role("heading", name="Breakout rooms: Round").wait_for()
+
+
+def open_breakout_notes(page) -> None:
+    open_breakout_round(page)
+    page.get_by_role("button", name="Close: everyone back to the plenary").click()
+    page.get_by_test_id("round-state").filter(has_text="Closed").wait_for()
+    page.get_by_role("link", name="Every room's notes").click()
+    page.wait_for_url("**/notes")
+
+
 class Page(NamedTuple):
     name: str
     role: str  # "anonymous", "participant" or "organizer"
@@ -129,6 +180,11 @@ PAGES = [
     Page("report audit log", "organizer", "/w/{code}/reports/audit"),
     Page("question moderation", "organizer", "/w/{code}/agenda", then=open_question_moderation),
     Page("questions projector", "organizer", "/w/{code}/agenda", then=open_questions_projector),
+    Page("breakout desk", "organizer", "/w/{code}/agenda", then=open_breakout_desk),
+    Page("breakout round, open", "organizer", "/w/{code}/agenda", then=open_breakout_round),
+    Page("breakout room", "organizer", "/w/{code}/agenda", then=open_breakout_room),
+    Page("session page during breakouts", "organizer", "/w/{code}/agenda", then=open_session_during_breakouts),
+    Page("breakout notes", "organizer", "/w/{code}/agenda", then=open_breakout_notes),
     Page("404", "organizer", "/w/NO-SUCH-WORKSHOP/", status=404),
     Page("403", "participant", "/w/{code}/edit", status=403),
 ]

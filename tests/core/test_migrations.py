@@ -1,16 +1,15 @@
 """``flask db upgrade`` builds the whole schema from nothing, matching the models, on both backends."""
 
 import logging
-import secrets
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
-from tests.conftest import _postgres_admin_url, unavailable
+from tests.conftest import empty_postgres_database
 from workshop import create_app
 from workshop.app import MIGRATIONS
 from workshop.db import db
@@ -33,18 +32,8 @@ def empty_sqlite(tmp_path):
 
 @pytest.fixture
 def empty_postgresql():
-    admin = create_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"workshop_migrate_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any failure to reach the server means "not available"
-        admin.dispose()
-        unavailable(f"PostgreSQL is not available: {error.__class__.__name__}")
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with empty_postgres_database("workshop_migrate") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

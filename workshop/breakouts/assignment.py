@@ -256,6 +256,46 @@ def from_csv(text: str, people: Sequence[Person], rooms: Rooms) -> CsvImport:
     return CsvImport(Assignment(tuple(tuple(room) for room in members), notes), tuple(errors))
 
 
+def late_joiner_room(person: Person, rooms: Sequence[Sequence[Person]], constraints: Constraints | None = None,
+                     capacities: Sequence[int | None] = ()) -> tuple[int, str | None]:
+    """The room for someone who arrives once a round runs: the smallest that fits, and a note if none did.
+
+    A room fits if it has a seat (``capacities``, None for no limit) and keeps every rule: nobody the
+    person must stay apart from, no second holder of a role limited to one per room. Someone kept
+    together with a person already placed goes to that room if it fits; a moderator or facilitator goes
+    to a room without one, when rooms are to have one each. With no fitting room, the smallest room with
+    a seat (or the smallest room) takes them, and the note names the person and the room.
+    """
+    if not rooms:
+        raise ValueError("There are no rooms to place anyone in.")
+    constraints = constraints or Constraints()
+    limits = list(capacities) + [None] * (len(rooms) - len(capacities))
+    apart = [group for group in constraints.keep_apart if person.id in group]
+    together = [group for group in constraints.keep_together if person.id in group]
+
+    def has_seat(room: int) -> bool:
+        return limits[room] is None or len(rooms[room]) < limits[room]
+
+    def keeps_rules(room: int) -> bool:
+        others = [p for p in rooms[room] if p.id != person.id]
+        if any(p.id in group for group in apart for p in others):
+            return False
+        return not (person.role in constraints.max_one_of_role and any(p.role == person.role for p in others))
+
+    def rank(room: int):
+        mates = sum(1 for p in rooms[room] if any(p.id in group for group in together))
+        leads = sum(1 for p in rooms[room] if p.role in LEAD_ROLES)
+        lead_rank = leads if constraints.one_facilitator_per_room and person.role in LEAD_ROLES else 0
+        return -mates, lead_rank, len(rooms[room]), room
+
+    fitting = [room for room in range(len(rooms)) if has_seat(room) and keeps_rules(room)]
+    if fitting:
+        return min(fitting, key=rank), None
+    with_seat = [room for room in range(len(rooms)) if has_seat(room)] or list(range(len(rooms)))
+    room = min(with_seat, key=lambda r: (len(rooms[r]), r))
+    return room, f"No room kept every rule for {person.label}; placed in room {room + 1}, the smallest."
+
+
 # Judging an assignment ----------------------------------------------------------------------------
 
 def quality(assignment: Assignment, people: Sequence[Person], history: Iterable = (),

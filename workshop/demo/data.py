@@ -262,3 +262,12 @@ AGENDA = [
      "Rapporteurs report back; summary of the workshop; evaluation; closing remarks.",
      ["Programme Officer, APO Secretariat"], True),
 ]
+
+# The first breakout session's round, prepared as a draft with a preview: a moderator only has to open it.
+BREAKOUT_ROOMS = [
+    ("Legal barriers", "What in your procurement law stops buying the new?"),
+    ("Risk and audit", "How do auditors treat a failed innovation project?"),
+    ("Skills", "What must procurement officers learn first?"),
+    ("Market engagement", "Talking to suppliers before the tender, fairly"),
+    ("SMEs and start-ups", "Opening public contracts to young firms"),
+]

@@ -57,6 +57,23 @@ def _seed_agenda(workshop: Workshop, moderator: Person) -> None:
         db.session.add(session)
 
 
+def _seed_breakout_round(workshop: Workshop) -> None:
+    """A draft round for the first breakout session: rooms with topics, split for diversity, ready to open."""
+    from workshop.breakouts import services as breakouts
+
+    db.session.flush()
+    session = db.session.scalar(select(AgendaSession).where(AgendaSession.workshop_id == workshop.id,
+                                                            AgendaSession.kind == SessionKind.BREAKOUT)
+                                .order_by(AgendaSession.starts_at).limit(1))
+    round_ = breakouts.create_round(session, {"mode": "diverse", "rooms_by": "count",
+                                              "room_count": str(len(data.BREAKOUT_ROOMS)), "duration_minutes": "30",
+                                              "notes_by_members": "y"})
+    round_.seed = 2023  # the same preview every time the demo is made
+    for room, (name, topic) in zip(round_.rooms, data.BREAKOUT_ROOMS):
+        breakouts.update_room(room, {"name": name, "topic": topic})
+    breakouts.generate_preview(round_)
+
+
 def seed_demo() -> DemoAccounts:
     """Create the demo workshop with its organizer, moderator and 50 participants (the caller commits)."""
     spec = data.WORKSHOP
@@ -76,4 +93,5 @@ def seed_demo() -> DemoAccounts:
         invites.append(accounts.issue_invite(person, workshop))
     db.session.flush()
     _seed_agenda(workshop, moderator)
+    _seed_breakout_round(workshop)
     return DemoAccounts(workshop, organizer, organizer_password, moderator, moderator_password, invites)

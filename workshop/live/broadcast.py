@@ -22,6 +22,24 @@ from workshop.extensions import socketio
 log = logging.getLogger(__name__)
 
 FRAGMENT_EVENT = "fragment"
+RETRY_SECONDS = 1.0
+
+
+def _outages() -> tuple[type[Exception], ...]:
+    """The errors of a service that is away for a moment (retry), as opposed to a bug (log and drop)."""
+    from sqlalchemy.exc import OperationalError
+
+    from workshop.live.queue import QueueUnavailable
+
+    errors: list[type[Exception]] = [QueueUnavailable, OperationalError]
+    try:
+        import redis
+    except ImportError:  # the embedded default runs without Redis
+        return tuple(errors)
+    return (*errors, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+OUTAGES = _outages()
 
 
 class SessionHook(Protocol):
@@ -69,8 +87,18 @@ class Coalescer:
             with self.app.test_request_context("/"):
                 try:
                     job()
+                except OUTAGES as outage:
+                    # The queue or the database is away for a moment: the job renders the state as it is
+                    # when it runs, so sending it again later loses nothing.
+                    log.warning("live broadcast %r waits for %s: %s; again in %s s", key,
+                                outage.__class__.__name__, outage, RETRY_SECONDS)
+                    socketio.start_background_task(self._mark_later, key, job)
                 except Exception:
                     log.exception("live broadcast %r failed", key)
+
+    def _mark_later(self, key: Hashable, job: Callable[[], None]) -> None:
+        socketio.sleep(RETRY_SECONDS)
+        self.mark(key, job)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Take no more jobs; wait (up to ``timeout``) for the pending ones to be sent."""

@@ -1,8 +1,10 @@
 """Socket connection and disconnection: authentication, rooms and presence.
 
-A connection says which workshop it is for (``auth={"workshop": code}``);
-the Flask session says who it is. Cross-origin connections are refused by
-Socket.IO's same-origin check before this code runs.
+A connection says which workshop it is for (``auth={"workshop": code}``),
+optionally which session's page (``"session": id``) and which breakout
+room's page in it (``"breakout_room": id``); the Flask session says who it
+is. Cross-origin connections are refused by Socket.IO's same-origin check
+before this code runs.
 """
 
 from flask import request
@@ -13,7 +15,9 @@ from workshop.extensions import socketio
 from workshop.live.broadcast import FRAGMENT_EVENT, session_hooks
 from workshop.live.presence import broadcast_online, presence, render_online
 from workshop.agenda.services import session_in
-from workshop.live.rooms import desk_room, organizers_room, person_room, session_room, workshop_room
+from workshop.breakouts.services import room_for_connection
+from workshop.errors import ValidationError
+from workshop.live.rooms import breakout_room, desk_room, organizers_room, person_room, session_room, workshop_room
 from workshop.permissions import Action, Refused, authorize, can
 
 
@@ -49,7 +53,10 @@ def connect(auth=None):
         if session is None:
             raise ConnectionRefusedError("There is no such session in this workshop.")
         join_room(session_room(session.id))
-    presence().arrive(request.sid, workshop.id, current_user.id, session.id if session else None)
+    place = None
+    if auth.get("breakout_room") is not None:
+        place = _breakout_place(session, membership, auth["breakout_room"])
+    presence().arrive(request.sid, workshop.id, current_user.id, session.id if session else None, place)
     # The newcomer gets the current state now; everyone else at the next flush.
     emit(FRAGMENT_EVENT, render_online(workshop, with_names=staff))
     broadcast_online(workshop.id)
@@ -57,6 +64,18 @@ def connect(auth=None):
         for hook in session_hooks:
             hook.joined(session, membership)
             hook.presence_changed(session.id)
+
+
+def _breakout_place(session, membership, room_id) -> str:
+    """Join a breakout room's page: a room of the session's open round that is the person's own (staff: any)."""
+    if session is None:
+        raise ConnectionRefusedError("Say which session the breakout room belongs to.")
+    try:
+        room = room_for_connection(session, membership, current_user.id, room_id)
+    except ValidationError as error:
+        raise ConnectionRefusedError(" ".join(error.errors.values())) from None
+    join_room(breakout_room(room.id))
+    return breakout_room(room.id)  # the presence place has the socket room's name
 
 
 def disconnect(reason=None):

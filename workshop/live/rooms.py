@@ -22,3 +22,8 @@ def person_room(person_id: int) -> str:
 def session_room(session_id: int) -> str:
     """Everyone on one agenda session's live page."""
     return f"session:{session_id}"
+
+
+def breakout_room(room_id: int) -> str:
+    """Everyone on one breakout room's page (its people, and moderators dropping in)."""
+    return f"breakout-room:{room_id}"

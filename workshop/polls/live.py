@@ -91,9 +91,25 @@ def _close_when_due(app, poll_id: int, closes_at) -> None:
     """The countdown: close the poll when its time is up (once, even if several timers wake)."""
     socketio.sleep(max(0.0, (closes_at - utcnow()).total_seconds()) + 0.05)
     with app.test_request_context("/"):
-        if services.close_if_expired(poll_id):
-            poll = db.session.get(Poll, poll_id)
-            broadcast_poll(poll)
+        _close_if_expired(poll_id)
+
+
+def close_due_polls() -> list[int]:
+    """The safety net under the countdowns, run by every worker's timer sweep (workshop.live.timers).
+
+    Closes the polls whose time is up that no countdown closed (the worker that
+    opened them stopped); returns the ids this call closed.
+    """
+    due = db.session.scalars(select(Poll.id).where(Poll.state == PollState.OPEN, Poll.closes_at <= utcnow())).all()
+    return [poll_id for poll_id in due if _close_if_expired(poll_id)]
+
+
+def _close_if_expired(poll_id: int) -> bool:
+    """Close and broadcast, if this call is the one that closed it (one atomic UPDATE decides)."""
+    if not services.close_if_expired(poll_id):
+        return False
+    broadcast_poll(db.session.get(Poll, poll_id))
+    return True
 
 
 def on_vote(data):

@@ -52,15 +52,26 @@
 
   var auth = { workshop: root.dataset.liveWorkshop };
   if (root.dataset.liveSession) { auth.session = Number(root.dataset.liveSession); }
+  if (root.dataset.liveBreakoutRoom) { auth.breakout_room = Number(root.dataset.liveBreakoutRoom); }
   var socket = io({
     auth: auth,
     transports: ["websocket", "polling"],
   });
   socket.on("fragment", applyFragment);
+  // The server's message queue was away and this page may have missed updates: reconnect, which sends
+  // the whole current state, at a random moment within two seconds so that pages do not all come at once.
+  socket.on("resync", function () {
+    setTimeout(function () { socket.disconnect().connect(); }, Math.random() * 2000);
+  });
   socket.on("connect", function () { setStatus("live", "Live"); });
   socket.on("disconnect", function () { setStatus("offline", "Connection lost, reconnecting…"); });
   socket.on("connect_error", function (error) {
     setStatus("offline", "Not connected: " + (error && error.message ? error.message : "retrying…"));
+    // A refusal for a passing reason (the database is not answering) says so: try again in a few
+    // seconds, spread out so that a room full of pages does not return at once. Others stay refused.
+    if (!socket.active && error && error.data && error.data.retry) {
+      setTimeout(function () { socket.connect(); }, 3000 + Math.random() * 4000);
+    }
   });
   window.workshopSocket = socket;
   document.dispatchEvent(new CustomEvent("live:socket", { detail: socket }));

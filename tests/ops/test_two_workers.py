@@ -1,0 +1,123 @@
+"""Two served workers sharing a database and a Redis: presence and timers are right across them.
+
+The Redis is a private ``redis-server`` on a spare port, so that no other test's
+broadcasts (same room names, same Socket.IO channel) reach these clients.
+Presence heartbeats every second and expires after two, so that a killed
+worker's people drop out within seconds rather than the production minute.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+import socketio
+from sqlalchemy import update
+
+from tests.conftest import unavailable
+from tests.live.server import cookie_header, free_port, invite_path, sign_in_with_invite  # noqa: F401  (fixture)
+from tests.ops.servers import SERVE, served
+from tests.polls.conftest import room  # noqa: F401  (fixture)
+from workshop.db import db, utcnow
+from workshop.polls.models import Poll, PollKind
+
+COUNT = re.compile(r'<strong data-testid="online-count">(\d+)</strong>')
+
+
+@pytest.fixture
+def private_redis():
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                                "no"], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    yield url
+    client.close()
+    process.terminate()
+    process.wait(10)
+
+
+class Tab:
+    """A browser tab on the session page: a Socket.IO client keeping what it is sent."""
+
+    def __init__(self, base_url: str, cookies: str, room):
+        self.fragments: list[str] = []
+        self._lock = threading.Lock()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("fragment", self._keep)
+        self.client.connect(base_url, headers={"Cookie": cookies}, transports=["websocket"], wait_timeout=10,
+                            auth={"workshop": room.workshop.code, "session": room.session.id})
+
+    def _keep(self, html: str) -> None:
+        with self._lock:
+            self.fragments.append(html)
+
+    def last_count(self) -> int | None:
+        with self._lock:
+            counts = [int(n) for fragment in self.fragments for n in COUNT.findall(fragment)]
+        return counts[-1] if counts else None
+
+    def count_of(self, text: str) -> int:
+        with self._lock:
+            return sum(text in fragment for fragment in self.fragments)
+
+    def wait_for(self, condition, seconds: float, what: str) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {seconds} s waiting for {what}; last count {self.last_count()}")
+            time.sleep(0.05)
+
+
+def test_online_counts_and_deadlines_are_right_across_two_workers_and_a_killed_one(room, invite_path, private_redis,
+                                                                                   tmp_path):
+    settings = {"WORKSHOP_MESSAGE_QUEUE": private_redis, "WORKSHOP_PRESENCE_HEARTBEAT_SECONDS": "1",
+                "WORKSHOP_PRESENCE_EXPIRY_SECONDS": "2"}
+    url = db.engine.url.render_as_string(hide_password=False)
+    here_person, there_person = room.participants[:2]
+    links = [invite_path(person, room.workshop) for person in (here_person, there_person)]
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    with served(SERVE, url, tmp_path / "one", **settings) as one, served(SERVE, url, tmp_path / "two", **settings) as two:
+        here = Tab(one.base_url, cookie_header(sign_in_with_invite(one.base_url, links[0])), room)
+        there = Tab(two.base_url, cookie_header(sign_in_with_invite(two.base_url, links[1])), room)
+        # Each worker's clients see the people of both: arrivals are broadcast through Redis, counted from it.
+        here.wait_for(lambda: here.last_count() == 2, 5, "2 online on worker one")
+        there.wait_for(lambda: there.last_count() == 2, 5, "2 online on worker two")
+
+        # A poll's countdown runs out with no worker holding its timer: both sweep, one closes it, once.
+        poll = room.poll(PollKind.SINGLE.value, duration_seconds="10")
+        db.session.execute(update(Poll).where(Poll.id == poll.id).values(closes_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        closed_card = f'id="poll-body-{poll.id}"'
+        here.wait_for(lambda: here.count_of(closed_card) and there.count_of(closed_card), 5, "the closed poll")
+        time.sleep(1.5)  # several more sweeps of both workers
+        assert here.count_of(closed_card) == 1 and there.count_of(closed_card) == 1
+
+        two.process.send_signal(signal.SIGKILL)  # worker two dies without a word
+        two.process.wait(10)
+        started = time.monotonic()
+        here.wait_for(lambda: here.last_count() == 1, 8, "the dead worker's participant to drop out")
+        assert time.monotonic() - started < 2 + 1 + 2, "within expiry + a sweep + a flush or so"
+        here.client.disconnect()
+        one.process.send_signal(signal.SIGTERM)
+        assert one.process.wait(timeout=20) == 0, one.log()

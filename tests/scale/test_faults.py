@@ -1,0 +1,137 @@
+"""Faults, on private Redis and PostgreSQL servers: a worker killed mid-storm, Redis restarted, PostgreSQL away."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import requests
+
+from tests.scale.conftest import connections_per_worker
+from tests.scale.test_cluster import results_seen
+
+RECONNECT_LIMIT_SECONDS = 5
+
+
+class Storm:
+    """Every tab votes again and again (the poll allows changing), cycling through the options, until stopped."""
+
+    def __init__(self, scene, tabs):
+        self.scene = scene
+        self.tabs = tabs
+        self.stopping = threading.Event()
+        self.sent: dict[int, list[int]] = {n: [] for n in range(len(tabs))}  # participant -> options sent, in order
+        self.acked: dict[int, list[int]] = {n: [] for n in range(len(tabs))}  # -> index into sent of each ack
+        self.threads = [threading.Thread(target=self._vote, args=(n,), daemon=True) for n in range(len(tabs))]
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(15)
+
+    def _vote(self, participant: int) -> None:
+        tab, options = self.tabs[participant], self.scene.options
+        while not self.stopping.is_set():
+            option = options[len(self.sent[participant]) % len(options)]
+            self.sent[participant].append(option)
+            try:
+                ack = tab.client.call("vote", {"poll": self.scene.poll_id, "answer": {"option": option}}, timeout=3)
+            except Exception:  # noqa: BLE001 - disconnected or no answer: not acknowledged, and that is allowed
+                time.sleep(0.1)
+                continue
+            if isinstance(ack, dict) and ack.get("ok"):
+                self.acked[participant].append(len(self.sent[participant]) - 1)
+            time.sleep(0.05)
+
+
+def test_killing_a_worker_mid_storm_moves_its_clients_and_keeps_every_acknowledged_vote(scene):
+    s = scene(workers=2, participants=24)
+    tabs = [s.open_tab(n) for n in range(24)]  # all from 127.0.0.1: nginx's hash puts them on one worker
+    held = connections_per_worker(s.cluster)
+    busy = max(held, key=held.get)
+    assert held[busy] >= 24, held
+    with Storm(s, tabs) as storm:
+        time.sleep(1.5)
+        os.kill(s.cluster.processes[busy].pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        for n, tab in enumerate(tabs):
+            tab.wait_for(lambda: any(at > killed_at for at in tab.connects), seconds=RECONNECT_LIMIT_SECONDS + 2,
+                         what=f"participant {n} to reconnect")
+        time.sleep(1.5)  # the storm goes on against the surviving worker
+
+    reconnect_seconds = [min(at for at in tab.connects if at > killed_at) - killed_at for tab in tabs]
+    assert max(reconnect_seconds) <= RECONNECT_LIMIT_SECONDS, reconnect_seconds
+    assert connections_per_worker(s.cluster)[busy] == 0
+
+    # Every acknowledged vote is stored, once: one ballot per person who got an acknowledgement, holding
+    # their last acknowledged choice or one they sent after it (sent, committed, but the answer was cut off).
+    ballots = dict(s.ballots())
+    assert len(ballots) == len(s.ballots())  # one ballot per person
+    for n in range(len(tabs)):
+        assert storm.acked[n], f"participant {n} never got a vote acknowledged"
+        last_ack = storm.acked[n][-1]
+        assert ballots[s.people[n]] in storm.sent[n][last_ack:], (n, ballots[s.people[n]], storm.sent[n][last_ack:])
+
+    # And every page, reconnected, shows the current tally: everyone has voted.
+    for n, tab in enumerate(tabs):
+        tab.wait_for(lambda: any(p == s.poll_id and voters == len(tabs) for p, _, voters in results_seen(tab)),
+                     what=f"participant {n} to see the tally of all {len(tabs)}")
+
+
+def test_live_updates_resume_after_redis_restarts_and_nothing_is_lost(scene, private_redis):
+    s = scene(workers=2, participants=3)
+    first, second = s.cluster.worker_ports
+    voter, watcher = s.open_tab(0, port=first), s.open_tab(1, port=second)
+    watcher.wait_for(lambda: any(p == s.poll_id for p, _, _ in results_seen(watcher)), what="the poll's results")
+
+    private_redis.stop()
+    ack = voter.client.call("vote", {"poll": s.poll_id, "answer": {"option": s.options[0]}}, timeout=10)
+    assert ack["ok"] is True  # the vote is in the database; only its broadcast waits for the queue
+    private_redis.start()
+
+    watcher.wait_for(lambda: any(p == s.poll_id and v >= ack["version"] and n == 1
+                                 for p, v, n in results_seen(watcher)), seconds=20,
+                     what="the vote made while Redis was down, on the other worker's page")
+    # Each worker heard the queue come back and told its pages to resync (Redis kept nothing for it meanwhile).
+    for tab in (voter, watcher):
+        tab.wait_for(lambda: tab.resyncs >= 1, what="a resync after the queue came back")
+    later = s.open_tab(2, port=second).client.call(
+        "vote", {"poll": s.poll_id, "answer": {"option": s.options[1]}}, timeout=10)
+    voter.wait_for(lambda: any(p == s.poll_id and v >= later["version"] and n == 2 for p, v, n in results_seen(voter)),
+                   what="a vote after the restart, across workers")
+    assert s.ballot_count() == 2
+
+
+def test_postgresql_away_gives_a_clear_503_and_the_app_recovers_without_a_restart(scene, private_postgres):
+    s = scene(workers=1, participants=2)
+    tab = s.open_tab(0)
+    cookies = {"session": s.cookies[0].split("=", 1)[1]}
+    page = f"{s.url}/w/{s.code}/s/{s.session_id}"
+    assert requests.get(page, cookies=cookies, timeout=10).status_code == 200
+    worker = next(iter(s.cluster.processes.values()))
+
+    private_postgres.stop()
+    down = requests.get(page, cookies=cookies, timeout=15)
+    assert down.status_code == 503
+    assert "database" in down.text.lower()
+    assert requests.get(f"{s.url}/healthz", timeout=15).status_code == 503
+    refused = tab.client.call("vote", {"poll": s.poll_id, "answer": {"option": s.options[0]}}, timeout=15)
+    assert refused["ok"] is False
+    assert "try again" in refused["message"].lower()
+
+    private_postgres.start()
+    deadline = time.monotonic() + 15
+    while requests.get(page, cookies=cookies, timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the app did not recover within 15 s of PostgreSQL's return"
+        time.sleep(0.2)
+    ack = tab.client.call("vote", {"poll": s.poll_id, "answer": {"option": s.options[0]}}, timeout=10)
+    assert ack["ok"] is True
+    assert worker.poll() is None  # the same worker process, never restarted
+    assert s.ballot_count() == 1
