@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export WORKSHOP_PORT ?= 5000
+# Tests in parallel processes (pytest-xdist): many wait on servers, sockets and browsers. Each process
+# makes its own databases; `make test PYTEST_ARGS=...` runs something else.
+PYTEST_ARGS ?= -n auto --maxprocesses=4
 
 .PHONY: run test migrate demo clean
 

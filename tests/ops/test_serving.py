@@ -36,6 +36,8 @@ def _read_response(connection: socket.socket) -> bytes:
     return response
 
 
+# Stopping does not depend on the database: one is enough for these.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("server", SERVERS)
 def test_sigterm_lets_the_request_under_way_finish_then_exits_0(server, app, make, tmp_path):
     organizer = make.member(make.workshop(), Role.ORGANIZER)
@@ -65,6 +67,7 @@ def test_sigterm_lets_the_request_under_way_finish_then_exits_0(server, app, mak
         assert live.process.wait(timeout=20) == 0, live.log()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 @pytest.mark.parametrize("server", SERVERS)
 def test_sigterm_closes_open_sockets_so_they_reconnect_elsewhere_and_exits_0_soon(server, transport, make,

@@ -9,51 +9,23 @@ worker's people drop out within seconds rather than the production minute.
 from __future__ import annotations
 
 import re
-import shutil
 import signal
-import subprocess
 import threading
 import time
 from datetime import timedelta
 
 import pytest
-import redis
 import socketio
 from sqlalchemy import update
 
-from tests.conftest import unavailable
-from tests.live.server import cookie_header, free_port, invite_path, sign_in_with_invite  # noqa: F401  (fixture)
+from tests.live.server import cookie_header, invite_path, sign_in_with_invite  # noqa: F401  (fixture)
 from tests.ops.servers import SERVE, served
 from tests.polls.conftest import room  # noqa: F401  (fixture)
+from tests.scale.conftest import private_redis  # noqa: F401  (fixture)
 from workshop.db import db, utcnow
 from workshop.polls.models import Poll, PollKind
 
 COUNT = re.compile(r'<strong data-testid="online-count">(\d+)</strong>')
-
-
-@pytest.fixture
-def private_redis():
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unavailable("redis-server is not installed")
-    port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                "no"], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    yield url
-    client.close()
-    process.terminate()
-    process.wait(10)
 
 
 class Tab:
@@ -88,9 +60,10 @@ class Tab:
             time.sleep(0.05)
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # several workers need a database server
 def test_online_counts_and_deadlines_are_right_across_two_workers_and_a_killed_one(room, invite_path, private_redis,
                                                                                    tmp_path):
-    settings = {"WORKSHOP_MESSAGE_QUEUE": private_redis, "WORKSHOP_PRESENCE_HEARTBEAT_SECONDS": "1",
+    settings = {"WORKSHOP_MESSAGE_QUEUE": private_redis.url, "WORKSHOP_PRESENCE_HEARTBEAT_SECONDS": "1",
                 "WORKSHOP_PRESENCE_EXPIRY_SECONDS": "2"}
     url = db.engine.url.render_as_string(hide_password=False)
     here_person, there_person = room.participants[:2]

@@ -7,10 +7,13 @@ import signal
 import threading
 import time
 
+import pytest
 import requests
+import socketio
 
 from tests.scale.conftest import connections_per_worker
 from tests.scale.test_cluster import results_seen
+from workshop.errors import DATABASE_UNAVAILABLE
 
 RECONNECT_LIMIT_SECONDS = 5
 
@@ -120,11 +123,19 @@ def test_postgresql_away_gives_a_clear_503_and_the_app_recovers_without_a_restar
     private_postgres.stop()
     down = requests.get(page, cookies=cookies, timeout=15)
     assert down.status_code == 503
-    assert "database" in down.text.lower()
-    assert requests.get(f"{s.url}/healthz", timeout=15).status_code == 503
+    assert DATABASE_UNAVAILABLE in down.text and down.headers["Retry-After"] == "5"
+    health = requests.get(f"{s.url}/healthz", timeout=15)
+    assert health.status_code == 503 and health.json()["database"] == "failed: OperationalError"
     refused = tab.client.call("vote", {"poll": s.poll_id, "answer": {"option": s.options[0]}}, timeout=15)
-    assert refused["ok"] is False
-    assert "try again" in refused["message"].lower()
+    assert refused == {"ok": False, "message": DATABASE_UNAVAILABLE}
+    # A page opened now is refused with the message and told to try again (live.js then does).
+    late = socketio.Client(reconnection=False)
+    refusals = []
+    late.on("connect_error", lambda data=None: refusals.append(data))
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        late.connect(s.url, headers={"Cookie": s.cookies[1]}, transports=["websocket"], wait_timeout=10,
+                     auth={"workshop": s.code, "session": s.session_id})
+    assert refusals == [{"message": DATABASE_UNAVAILABLE, "data": {"retry": True}}]
 
     private_postgres.start()
     deadline = time.monotonic() + 15
