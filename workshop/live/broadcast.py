@@ -60,20 +60,55 @@ def emit_fragment(html: str, room: str) -> None:
     socketio.emit(FRAGMENT_EVENT, html, to=room)
 
 
+class FlushLeases:
+    """Which worker sends a key's broadcast in this flush interval: one of them, not each.
+
+    Every worker's broadcast reaches every client through the queue, and each
+    renders the state from the database, so when several workers have the same
+    key marked, one render per interval is enough. A worker that does not get
+    the lease keeps its job for its next flush: the winner may have rendered
+    before this worker's change was committed.
+    """
+
+    PREFIX = "workshop:flush:"
+
+    def __init__(self, redis_url: str | None, interval: float):
+        self._redis = None
+        if redis_url:
+            import redis
+
+            self._redis = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+        self._milliseconds = max(1, int(interval * 1000))
+
+    def take(self, key: Hashable) -> bool:
+        if self._redis is None:
+            return True
+        try:
+            return bool(self._redis.set(f"{self.PREFIX}{key!r}", 1, nx=True, px=self._milliseconds))
+        except Exception:  # noqa: BLE001 - Redis away: send, and the send finds the queue away and retries
+            return True
+
+
 class Coalescer:
-    def __init__(self, app: Flask, interval: float):
+    def __init__(self, app: Flask, interval: float, leases: FlushLeases | None = None):
         self.app = app
         self.interval = interval
+        self.leases = leases or FlushLeases(None, interval)
         self._pending: dict[Hashable, Callable[[], None]] = {}
+        self._whole_state: set[Hashable] = set()
         self._lock = threading.Lock()
         self._running = False
         self._accepting = True
 
-    def mark(self, key: Hashable, job: Callable[[], None]) -> None:
+    def mark(self, key: Hashable, job: Callable[[], None], *, whole_state: bool = False) -> None:
+        """Run ``job`` at the next flush. ``whole_state``: the job sends the key's whole current state from
+        the database (not what this worker alone changed), so with several workers one run serves all."""
         with self._lock:
             if not self._accepting:
                 return
             self._pending[key] = job
+            if whole_state:
+                self._whole_state.add(key)
             start = not self._running
             self._running = True
         if start:
@@ -82,7 +117,15 @@ class Coalescer:
     def flush(self) -> None:
         with self._lock:
             jobs, self._pending = self._pending, {}
+            whole, self._whole_state = self._whole_state, set()
+        deferred = {key: job for key, job in jobs.items() if key in whole and not self.leases.take(key)}
+        if deferred:
+            with self._lock:  # for this loop's next flush, unless the key was marked again meanwhile
+                self._pending = {**deferred, **self._pending}
+                self._whole_state |= deferred.keys()
         for key, job in jobs.items():
+            if key in deferred:
+                continue
             # A request context of its own, so templates can build links (url_for) outside any request.
             with self.app.test_request_context("/"):
                 try:

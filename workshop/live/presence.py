@@ -361,7 +361,7 @@ def broadcast_online(workshop_id: int) -> None:
             emit_fragment(render_template("live/_online_count.html", oob=True, **state), workshop_room(workshop_id))
             emit_fragment(render_template("live/_online_names.html", oob=True, **state), desk_room(workshop_id))
 
-    coalescer().mark(("online", workshop_id), job)
+    coalescer().mark(("online", workshop_id), job, whole_state=True)
 
 
 def renew_presence() -> None:

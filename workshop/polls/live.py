@@ -60,7 +60,7 @@ def broadcast_results(poll_id: int) -> None:
         emit_fragment(shared, session_room(poll.session_id))
         emit_fragment(staff, desk_room(poll.workshop_id))
 
-    coalescer().mark(("poll", poll_id), job)
+    coalescer().mark(("poll", poll_id), job, whole_state=True)
 
 
 def broadcast_turnout(poll_id: int) -> None:
@@ -71,7 +71,7 @@ def broadcast_turnout(poll_id: int) -> None:
         if poll is not None:
             emit_fragment(_render_results(poll, services.results(poll))[1], desk_room(poll.workshop_id))
 
-    coalescer().mark(("poll-turnout", poll_id), job)
+    coalescer().mark(("poll-turnout", poll_id), job, whole_state=True)
 
 
 def broadcast_poll(poll: Poll) -> None:
