@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 
 from pypdf import PdfWriter
@@ -57,6 +58,20 @@ def office(kind: str, *, part_type: str | None = None, extra: dict[str, bytes | 
         part: '<?xml version="1.0" encoding="UTF-8"?><document/>',
         **(extra or {}),
     })
+
+
+def office_with_unreadable_content_types(*, encrypted: bool = False, method: int = 99) -> bytes:
+    """A Word package whose [Content_Types].xml (its first entry) is flagged encrypted, or packed with a
+    compression method zipfile cannot unpack (99 is WinZip's AES): the headers are patched, as such tools write them."""
+    data = bytearray(office("docx"))
+    local, central = 0, data.find(b"PK\x01\x02")
+    if encrypted:
+        data[local + 6] |= 0x1
+        data[central + 8] |= 0x1
+    else:
+        struct.pack_into("<H", data, local + 8, method)
+        struct.pack_into("<H", data, central + 10, method)
+    return bytes(data)
 
 
 def plain_zip() -> bytes:

@@ -108,6 +108,10 @@ BAD_CONTENT = [
     ("password-protected PDF", lambda: files.pdf(user_password="secret"), "report.pdf", "password"),
     ("ZIP header then garbage", lambda: b"PK\x03\x04" + bytes(500), "report.xlsx", "cannot be opened"),
     ("old Word document", files.old_word_document, "report.doc", "old-format Office file"),
+    ("Word file with an encrypted part", lambda: files.office_with_unreadable_content_types(encrypted=True),
+     "report.docx", "encrypted or packed in a way that cannot be read"),
+    ("Word file packed with an unknown method",
+     files.office_with_unreadable_content_types, "report.docx", "encrypted or packed in a way that cannot be read"),
 ]
 
 

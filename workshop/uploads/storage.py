@@ -304,6 +304,11 @@ def _office_kind(path: Path) -> FileKind:
     return kind
 
 
+# What zipfile can unpack; an entry flagged encrypted needs a password it does not have.
+READABLE_ZIP_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
+ZIP_ENCRYPTED = 0x1
+
+
 def _zip_contents(path: Path) -> tuple[set[str], str]:
     """The archive's entry names and its [Content_Types].xml (the first MB: a real one is a few kB)."""
     try:
@@ -311,14 +316,16 @@ def _zip_contents(path: Path) -> tuple[set[str], str]:
             names = set(archive.namelist())
             if CONTENT_TYPES_PART not in names:
                 return names, ""
-            with archive.open(CONTENT_TYPES_PART) as part:
-                return names, part.read(CONTENT_TYPES_MAX_BYTES).decode("utf-8", "replace")
-    # zipfile raises NotImplementedError for a compression method it cannot read, RuntimeError for an
-    # encrypted entry: either way the file is refused with a message, not a 500.
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError,
-            ValueError) as error:
+            info = archive.getinfo(CONTENT_TYPES_PART)
+            readable = not info.flag_bits & ZIP_ENCRYPTED and info.compress_type in READABLE_ZIP_METHODS
+            if readable:
+                with archive.open(info) as part:
+                    return names, part.read(CONTENT_TYPES_MAX_BYTES).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError) as error:
         raise ValidationError({"file": "The file looks like a ZIP or Office document but cannot be opened; "
                                        "it may be damaged. Nothing was saved."}) from error
+    raise ValidationError({"file": "The document is encrypted or packed in a way that cannot be read. "
+                                   "Save it again without a password. Nothing was saved."})
 
 
 # ---------------------------------------------------------------- reading back
