@@ -37,15 +37,12 @@ import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from common import (PYTHON, ROOT, cpu_seconds, flask_command, free_port, peak_rss_mb, percentile,  # noqa: E402
-                    seed_session, server_env, start_server, stop, stop_loads)
+from common import (PYTHON, ROOT, cpu_seconds, migrated_instance, peak_rss_mb, percentile, release,  # noqa: E402
+                    seed_session, start_server, stop, stop_loads, wait_until_quiet)
 
 CODE = "BENCH-BREAKOUTS"
 SETTLE_SECONDS = 30
@@ -266,10 +263,7 @@ def main() -> None:
     if options.clients < 100 or rooms * 3 > options.clients or options.processes < 1:
         parser.error("--clients must be at least 100 (the rules name 80 people), with three people per room at least")
     rng = random.Random(options.seed)
-    instance = Path(tempfile.mkdtemp(prefix="bench-breakouts-"))
-    try:
-        env = server_env(instance, free_port())
-        flask_command(env, "db", "upgrade")
+    with migrated_instance("bench-breakouts-") as env:
         app, setup, cookies = seed(env, options.clients, rooms, rng)
         assignment, expected = assign(app, setup, rooms, rng, options.runs)
         setup["round"] = assignment.pop("round")
@@ -277,11 +271,7 @@ def main() -> None:
         moderator_session = {"_user_id": f"{setup['moderator']}.1", "_fresh": True}
         moderator_cookie = f"session={signer.dumps(moderator_session)}"
         live = run(env, setup, cookies, expected, moderator_cookie, options)
-        with app.app_context():
-            from workshop.db import db
-            db.engine.dispose()
-    finally:
-        shutil.rmtree(instance, ignore_errors=True)
+        release(app)
 
     print(f"{options.clients} participants, {rooms} rooms, SQLite, {options.processes} load processes, "
           f"{os.cpu_count()} cores")
@@ -349,9 +339,7 @@ def load_process() -> None:
     participants = [Participant(entry, setup) for entry in setup["clients"]]
     pool = gevent.pool.Pool(setup["connect_concurrency"])
     failures = [error for error in pool.imap(Participant.connect, participants) if error]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and time.monotonic() - max(p.last_fragment_at for p in participants) < 1.0:
-        gevent.sleep(0.1)  # the arrivals' presence broadcasts die down before anything is timed
+    wait_until_quiet(participants)
     print(json.dumps({"connected": len(participants) - len(failures), "failures": failures[:5]}), flush=True)
     while True:
         line = sys.stdin.readline()

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +51,56 @@ def server_env(instance: Path, port: int, database_url: str | None = None) -> di
 def flask_command(env: dict, *command: str) -> None:
     subprocess.run([PYTHON, "-m", "flask", "--app", "workshop", *command], cwd=ROOT, env=env, check=True,
                    capture_output=True)
+
+
+def fresh_postgres(admin_url: str) -> tuple[str, callable]:
+    """A new database on the server at admin_url, and the function that drops it (as tests/conftest.py does)."""
+    from sqlalchemy import create_engine, text
+
+    admin_url = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", admin_url)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    name = f"workshop_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin.url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@contextmanager
+def migrated_instance(prefix: str, database_admin_url: str | None = None):
+    """The server environment of a fresh instance folder and a migrated database: SQLite in the folder, or a new
+    database on the PostgreSQL server given. Both are removed afterwards."""
+    instance = Path(tempfile.mkdtemp(prefix=prefix))
+    database_url, drop = fresh_postgres(database_admin_url) if database_admin_url else (None, None)
+    try:
+        env = server_env(instance, free_port(), database_url)
+        flask_command(env, "db", "upgrade")
+        yield env
+    finally:
+        if drop:
+            drop()
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def release(app) -> None:
+    """Close the seeding app's database connections (before its database is dropped)."""
+    from workshop.db import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+def wait_until_quiet(clients, quiet: float = 1.0, longest: float = 60) -> None:
+    """In a load process: wait until no client has received anything for ``quiet`` seconds (the arrivals'
+    presence broadcasts are over), so that what is timed next does not queue behind them."""
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline and time.monotonic() - max(c.last_fragment_at for c in clients) < quiet:
+        time.sleep(0.1)
 
 
 def start_server(env: dict) -> subprocess.Popen:

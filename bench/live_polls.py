@@ -30,17 +30,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import secrets
-import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from common import (PYTHON, ROOT, cpu_seconds, flask_command, free_port, peak_rss_mb, percentile, seed_session,
-                    server_env, start_server, stop, stop_loads, wait_for)
+from common import (PYTHON, ROOT, cpu_seconds, free_port, migrated_instance, peak_rss_mb, percentile, release,
+                    seed_session, start_server, stop, stop_loads, wait_for)
 
 CODE = "BENCH-LIVE-POLLS"
 FLUSH_SECONDS = 0.15
@@ -49,24 +46,6 @@ OPTIONS = 3
 
 
 # The database and the people in it -------------------------------------------------------------
-
-def fresh_postgres(admin_url: str) -> tuple[str, callable]:
-    """A new database on the server at admin_url, and the function that drops it (as tests/conftest.py does)."""
-    from sqlalchemy import create_engine, text
-
-    admin_url = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", admin_url)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    name = f"workshop_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return admin.url.set(database=name).render_as_string(hide_password=False), drop
-
 
 def seed(env: dict, clients: int):
     """Workshop, participants and a session; returns the app and what the clients need."""
@@ -303,25 +282,15 @@ def print_run(name: str, figures: dict) -> None:
 
 def main() -> None:
     options = parse_options()
-    instance = Path(tempfile.mkdtemp(prefix="bench-live-polls-"))
-    database_url, drop = fresh_postgres(options.database) if options.database else (None, None)
-    try:
-        env = server_env(instance, free_port(), database_url)
-        flask_command(env, "db", "upgrade")
+    with migrated_instance("bench-live-polls-", options.database) as env:
         app, setup, cookies = seed(env, options.clients)
         floor = measure_floor(setup, cookies, options)
         runs = measured_runs(env, app, setup, cookies, options)
-        with app.app_context():
-            from workshop.db import db
-            db.engine.dispose()
-    finally:
-        if drop:
-            drop()
-        shutil.rmtree(instance, ignore_errors=True)
+        release(app)
 
-    backend = "PostgreSQL" if database_url else "SQLite"
+    backend = "PostgreSQL" if options.database else "SQLite"
     print(f"{options.clients} clients in {options.processes} load processes, votes over {options.seconds:g} s, "
-          f"flush {FLUSH_SECONDS} s, {backend}" + (f", through nginx with a Redis queue" if options.workers else ""))
+          f"flush {FLUSH_SECONDS} s, {backend}" + (", through nginx with a Redis queue" if options.workers else ""))
     print_run("floor", floor)
     for name, figures in runs.items():
         print_run(name, figures)

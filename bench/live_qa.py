@@ -46,15 +46,12 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from common import (PYTHON, ROOT, cpu_seconds, flask_command, free_port, peak_rss_mb, percentile,  # noqa: E402
-                    seed_session, server_env, start_server, stop, stop_loads)
+from common import (PYTHON, ROOT, cpu_seconds, migrated_instance, peak_rss_mb, percentile, release,  # noqa: E402
+                    seed_session, start_server, stop, stop_loads, wait_until_quiet)
 
 CODE = "BENCH-LIVE-QA"
 SETTLE_SECONDS = 30  # how long the clients wait for the last fragments before giving up
@@ -222,28 +219,16 @@ def main() -> None:
     if -(-options.upvotes // options.questions) > options.clients - 1:
         parser.error("more upvotes per question than there are other clients")
 
-    from live_polls import fresh_postgres
-
-    instance = Path(tempfile.mkdtemp(prefix="bench-live-qa-"))
-    database_url, drop = fresh_postgres(options.database) if options.database else (None, None)
-    try:
-        env = server_env(instance, free_port(), database_url)
-        flask_command(env, "db", "upgrade")
+    with migrated_instance("bench-live-qa-", options.database) as env:
         app, setup, cookies = seed(env, options.clients)
         server = start_server(env)
         try:
             result = run_clients(server, app, int(env["WORKSHOP_PORT"]), setup, cookies, options)
         finally:
             stop(server)
-        with app.app_context():
-            from workshop.db import db
-            db.engine.dispose()
-    finally:
-        if drop:
-            drop()
-        shutil.rmtree(instance, ignore_errors=True)
+        release(app)
 
-    backend = "PostgreSQL" if database_url else "SQLite"
+    backend = "PostgreSQL" if options.database else "SQLite"
     print(f"{options.clients} clients in {options.processes} load processes, {options.questions} questions and "
           f"{options.upvotes} upvotes over {options.seconds:g} s, {backend}, load average "
           f"{result['load_average'][0]} -> {result['load_average'][1]} on {os.cpu_count()} cores")
@@ -404,17 +389,6 @@ class Action:
                 "ack_ms": self.ack_ms, "latency_ms": self.latency_ms, "waited": self.waited}
 
 
-def quiet_until_acting(participants: list[Participant], quiet: float = 1.0, longest: float = 60) -> None:
-    """Wait out the arrivals' presence broadcasts, so that the actions do not queue behind them."""
-    import gevent
-
-    deadline = time.monotonic() + longest
-    while time.monotonic() < deadline and time.monotonic() - max(p.last_fragment_at for p in participants) < quiet:
-        gevent.sleep(0.1)
-    for participant in participants:
-        participant.fragments = 0  # count what the actions cause
-
-
 def load_process() -> None:
     import gevent
     import gevent.pool
@@ -424,7 +398,9 @@ def load_process() -> None:
     started = time.monotonic()
     pool = gevent.pool.Pool(setup["connect_concurrency"])
     failures = [error for error in pool.imap(Participant.connect, participants.values()) if error]
-    quiet_until_acting(list(participants.values()))
+    wait_until_quiet(participants.values())
+    for participant in participants.values():
+        participant.fragments = 0  # count what the actions cause
     print(json.dumps({"connected": len(participants) - len(failures), "failures": failures[:5],
                       "connect_s": round(time.monotonic() - started, 2)}), flush=True)
 

@@ -20,6 +20,7 @@ import time  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.pool  # noqa: E402
+from common import wait_until_quiet  # noqa: E402
 from socket_client import SocketClient  # noqa: E402
 
 RESULTS = re.compile(r'id="poll-results-(\d+)"[^>]*?data-version="(\d+)".*?data-testid="voters">(\d+)<', re.S)
@@ -97,22 +98,15 @@ class Voter:
                 "latency_ms": self.latency_ms, "ack_ms": self.ack_ms, "final_at": self.final_at, "fragments": self.fragments}
 
 
-def quiet_until_voting(voters: list[Voter], quiet: float = 1.0, longest: float = 60) -> None:
-    """Wait out the arrivals' presence broadcasts, so that the votes do not queue behind them."""
-    deadline = time.monotonic() + longest
-    while time.monotonic() < deadline and time.monotonic() - max(v.last_fragment_at for v in voters) < quiet:
-        gevent.sleep(0.1)
-    for voter in voters:
-        voter.fragments = 0  # count what the votes cause
-
-
 def main() -> None:
     setup = json.loads(sys.stdin.readline())
     voters = [Voter(entry["index"], entry["cookie"], setup, entry.get("source")) for entry in setup["voters"]]
     started = time.monotonic()
     pool = gevent.pool.Pool(setup["connect_concurrency"])
     failures = [error for error in pool.imap(Voter.connect, voters) if error]
-    quiet_until_voting(voters)
+    wait_until_quiet(voters)
+    for voter in voters:
+        voter.fragments = 0  # count what the votes cause
     print(json.dumps({"connected": len(voters) - len(failures), "failures": failures[:5],
                       "connect_s": round(time.monotonic() - started, 2)}), flush=True)
 
