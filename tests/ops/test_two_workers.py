@@ -8,56 +8,19 @@ worker's people drop out within seconds rather than the production minute.
 
 from __future__ import annotations
 
-import re
 import signal
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-import socketio
 from sqlalchemy import update
 
 from tests.live.server import cookie_header, invite_path, sign_in_with_invite  # noqa: F401  (fixture)
 from tests.ops.servers import SERVE, served
 from tests.polls.conftest import room  # noqa: F401  (fixture)
-from tests.scale.conftest import private_redis  # noqa: F401  (fixture)
+from tests.scale.conftest import Tab, private_redis  # noqa: F401  (fixture)
 from workshop.db import db, utcnow
 from workshop.polls.models import Poll, PollKind
-
-COUNT = re.compile(r'<strong data-testid="online-count">(\d+)</strong>')
-
-
-class Tab:
-    """A browser tab on the session page: a Socket.IO client keeping what it is sent."""
-
-    def __init__(self, base_url: str, cookies: str, room):
-        self.fragments: list[str] = []
-        self._lock = threading.Lock()
-        self.client = socketio.Client(reconnection=False)
-        self.client.on("fragment", self._keep)
-        self.client.connect(base_url, headers={"Cookie": cookies}, transports=["websocket"], wait_timeout=10,
-                            auth={"workshop": room.workshop.code, "session": room.session.id})
-
-    def _keep(self, html: str) -> None:
-        with self._lock:
-            self.fragments.append(html)
-
-    def last_count(self) -> int | None:
-        with self._lock:
-            counts = [int(n) for fragment in self.fragments for n in COUNT.findall(fragment)]
-        return counts[-1] if counts else None
-
-    def count_of(self, text: str) -> int:
-        with self._lock:
-            return sum(text in fragment for fragment in self.fragments)
-
-    def wait_for(self, condition, seconds: float, what: str) -> None:
-        deadline = time.monotonic() + seconds
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {seconds} s waiting for {what}; last count {self.last_count()}")
-            time.sleep(0.05)
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # several workers need a database server
@@ -71,11 +34,14 @@ def test_online_counts_and_deadlines_are_right_across_two_workers_and_a_killed_o
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
     with served(SERVE, url, tmp_path / "one", **settings) as one, served(SERVE, url, tmp_path / "two", **settings) as two:
-        here = Tab(one.base_url, cookie_header(sign_in_with_invite(one.base_url, links[0])), room)
-        there = Tab(two.base_url, cookie_header(sign_in_with_invite(two.base_url, links[1])), room)
+        auth = {"workshop": room.workshop.code, "session": room.session.id}
+        here = Tab.open(one.base_url, cookie_header(sign_in_with_invite(one.base_url, links[0])), auth,
+                        reconnection=False)
+        there = Tab.open(two.base_url, cookie_header(sign_in_with_invite(two.base_url, links[1])), auth,
+                         reconnection=False)
         # Each worker's clients see the people of both: arrivals are broadcast through Redis, counted from it.
-        here.wait_for(lambda: here.last_count() == 2, 5, "2 online on worker one")
-        there.wait_for(lambda: there.last_count() == 2, 5, "2 online on worker two")
+        here.wait_for(lambda: here.online_counts()[-1:] == [2], 5, "2 online on worker one")
+        there.wait_for(lambda: there.online_counts()[-1:] == [2], 5, "2 online on worker two")
 
         # A poll's countdown runs out with no worker holding its timer: both sweep, one closes it, once.
         poll = room.poll(PollKind.SINGLE.value, duration_seconds="10")
@@ -89,7 +55,7 @@ def test_online_counts_and_deadlines_are_right_across_two_workers_and_a_killed_o
         two.process.send_signal(signal.SIGKILL)  # worker two dies without a word
         two.process.wait(10)
         started = time.monotonic()
-        here.wait_for(lambda: here.last_count() == 1, 8, "the dead worker's participant to drop out")
+        here.wait_for(lambda: here.online_counts()[-1:] == [1], 8, "the dead worker's participant to drop out")
         assert time.monotonic() - started < 2 + 1 + 2, "within expiry + a sweep + a flush or so"
         here.client.disconnect()
         one.process.send_signal(signal.SIGTERM)

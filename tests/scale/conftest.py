@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -19,6 +20,7 @@ from workshop import create_app
 from workshop.cluster import Cluster
 
 POLL_OPTIONS = 3
+ONLINE = re.compile(r'data-testid="online-count">(\d+)<')
 
 
 @pytest.fixture
@@ -73,9 +75,22 @@ class Tab:
         self.client.disconnect()
         self.client.connect(url, headers=headers, auth=auth, transports=["websocket"], wait_timeout=10)
 
-    def received(self, text: str) -> bool:
+    @classmethod
+    def open(cls, url: str, cookie: str, auth: dict, *, reconnection: bool = True) -> Tab:
+        client = socketio.Client(reconnection=reconnection, reconnection_delay=0.2, reconnection_delay_max=1,
+                                 randomization_factor=0, request_timeout=10)
+        tab = cls(client)
+        client.connect(url, headers={"Cookie": cookie}, auth=auth, transports=["websocket"], wait_timeout=10)
+        return tab
+
+    def count_of(self, text: str) -> int:
+        """How many fragments so far contained ``text``."""
         with self.lock:
-            return any(text in fragment for fragment in self.fragments)
+            return sum(text in fragment for fragment in self.fragments)
+
+    def online_counts(self) -> list[int]:
+        with self.lock:
+            return [int(n) for fragment in self.fragments for n in ONLINE.findall(fragment)]
 
     def wait_for(self, condition, seconds: float = 10, what: str = "it") -> None:
         deadline = time.monotonic() + seconds
@@ -103,12 +118,8 @@ class Scene:
 
     def open_tab(self, participant: int, port: int | None = None) -> Tab:
         """A tab of participant ``participant``, through nginx or straight to one worker's port."""
-        client = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1,
-                                 randomization_factor=0, request_timeout=10)
-        tab = Tab(client)
-        client.connect(f"http://127.0.0.1:{port or self.cluster.port}", headers={"Cookie": self.cookies[participant]},
-                       auth={"workshop": self.code, "session": self.session_id}, transports=["websocket"],
-                       wait_timeout=10)
+        tab = Tab.open(f"http://127.0.0.1:{port or self.cluster.port}", self.cookies[participant],
+                       {"workshop": self.code, "session": self.session_id})
         self.tabs.append(tab)
         return tab
 

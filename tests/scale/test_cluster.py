@@ -14,7 +14,6 @@ from workshop.cluster import ClusterError, check_settings, nginx_config
 POSTGRES = "postgresql+psycopg://db.example.org/workshop"
 REDIS = "redis://127.0.0.1:6379/0"
 RESULTS = re.compile(r'id="poll-results-(\d+)"[^>]*?data-version="(\d+)".*?data-testid="voters">(\d+)<', re.S)
-ONLINE = re.compile(r'data-testid="online-count">(\d+)<')
 
 
 def test_one_worker_runs_on_the_embedded_defaults():
@@ -57,19 +56,14 @@ def results_seen(tab) -> list[tuple[int, int, int]]:
         return [(int(p), int(v), int(n)) for f in tab.fragments for p, v, n in RESULTS.findall(f)]
 
 
-def online_counts(tab) -> list[int]:
-    with tab.lock:
-        return [int(n) for f in tab.fragments for n in ONLINE.findall(f)]
-
-
 def test_a_vote_on_one_worker_reaches_a_page_on_the_other_and_both_count_everyone_online(scene):
     s = scene(workers=2, participants=3)
     first, second = s.cluster.worker_ports
     voter = s.open_tab(0, port=first)
     watcher = s.open_tab(1, port=second)
     # Presence lives where every worker sees it: each page counts both people, whichever worker it is on.
-    watcher.wait_for(lambda: online_counts(watcher)[-1:] == [2], what="2 online on the second worker")
-    voter.wait_for(lambda: online_counts(voter)[-1:] == [2], what="2 online on the first worker")
+    watcher.wait_for(lambda: watcher.online_counts()[-1:] == [2], what="2 online on the second worker")
+    voter.wait_for(lambda: voter.online_counts()[-1:] == [2], what="2 online on the first worker")
 
     ack = voter.client.call("vote", {"poll": s.poll_id, "answer": {"option": s.options[1]}}, timeout=10)
     assert ack["ok"] is True
@@ -80,4 +74,4 @@ def test_a_vote_on_one_worker_reaches_a_page_on_the_other_and_both_count_everyon
     assert health.status_code == 200
 
     watcher.client.disconnect()
-    voter.wait_for(lambda: online_counts(voter)[-1:] == [1], what="1 online after the other left")
+    voter.wait_for(lambda: voter.online_counts()[-1:] == [1], what="1 online after the other left")
