@@ -101,6 +101,10 @@ def settings_from_env(instance_path: Path) -> dict:
         "UPLOAD_FOLDER": _env("UPLOAD_FOLDER", str(instance_path / "uploads")),
         "BASE_URL": (_env("BASE_URL") or "").rstrip("/") or None,
         "INVITE_DAYS": _env_int("INVITE_DAYS", 30),
+        # How long an invite link's sign-in is remembered by the browser (never beyond the link's own life).
+        "INVITE_SESSION_DAYS": _env_int("INVITE_SESSION_DAYS", 30),
+        "PASSWORD_LINK_MINUTES": _env_int("PASSWORD_LINK_MINUTES", 60),
+        "PASSWORD_LINKS_PER_HOUR": _env_int("PASSWORD_LINKS_PER_HOUR", 5),
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,
         "PREFERRED_URL_SCHEME": "https" if secure else "http",

@@ -47,13 +47,27 @@ RULES: dict[Action, frozenset[Role]] = {
 }
 
 
-class Refused(Exception):
-    """The person may not do this; ``status`` says why (401, 403, 404)."""
+class Reason(enum.StrEnum):
+    """Why access was refused, in words a page can act on (live.js shows a message and says whether to retry)."""
 
-    def __init__(self, status: int, message: str):
+    SIGNED_OUT = "signed out"            # no session, or it ended (password changed, signed out everywhere)
+    INVITE_REVOKED = "invite revoked"    # the invite link that opened the session was withdrawn or replaced
+    INVITE_EXPIRED = "invite expired"
+    OTHER_WORKSHOP = "other workshop"    # an invite link's session reaches only that link's workshop
+    REMOVED = "removed"                  # the person was removed from the workshop
+    NOT_MEMBER = "not a member"
+    NO_WORKSHOP = "no workshop"
+    ROLE = "role"                        # a member whose role does not allow the action
+
+
+class Refused(Exception):
+    """The person may not do this; ``status`` (401, 403, 404) and ``reason`` say why."""
+
+    def __init__(self, status: int, message: str, reason: Reason = Reason.ROLE):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.reason = reason
 
 
 def can(membership: Membership | None, action: Action) -> bool:

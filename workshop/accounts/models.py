@@ -29,11 +29,22 @@ class Person(UserMixin, db.Model):
     # Raised when a password is reset, so every session signed in before it ends.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the person deleted their account: the row stays, emptied, so what they contributed keeps its author.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="person", cascade="all, delete-orphan")  # noqa: F821
 
+    # The invite link this sign-in came through (None: a password): set at sign-in and by the session loader.
+    signed_in_invite_id = None
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
+        """What the session and the remember cookie carry: a password reset or an invite's end invalidates it."""
+        base = f"{self.id}.{self.session_version}"
+        return f"{base}.i{self.signed_in_invite_id}" if self.signed_in_invite_id else base
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
 
     def __repr__(self) -> str:
         return f"<Person {self.id} {self.email}>"
@@ -59,3 +70,18 @@ class Invite(db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class PasswordLink(db.Model):
+    """A one-time link to set a password, sent to the person's own address. Only the token's hash is kept."""
+
+    __tablename__ = "password_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship()
