@@ -26,9 +26,20 @@ timeout = 60
 # Longer than the app's own wait for requests under way, so the app's drain decides, not a kill.
 graceful_timeout = int(os.environ.get("WORKSHOP_GRACEFUL_TIMEOUT", "20")) + 10
 keepalive = 5
-# The app logs each request itself with WORKSHOP_ACCESS_LOG=1 (JSON with WORKSHOP_LOG_FORMAT=json).
+# The app logs each request itself with WORKSHOP_ACCESS_LOG=1 (JSON with WORKSHOP_LOG_FORMAT=json), with the
+# tokens of invite, calendar and password links redacted. gunicorn's own access log would write them as they
+# are (in the request line, the path and the Referer): on_starting refuses it.
 accesslog = None
 errorlog = "-"
+
+ACCESS_LOG_REFUSED = ("gunicorn's access log would write the secret tokens of invite, calendar and password "
+                      "links; leave --access-logfile unset and set WORKSHOP_ACCESS_LOG=1 (the app's own "
+                      "request log, tokens redacted).")
+
+
+def on_starting(server):
+    if server.cfg.accesslog:
+        raise RuntimeError(ACCESS_LOG_REFUSED)  # gunicorn prints "Error: ..." and exits with status 1
 
 
 def post_worker_init(worker):

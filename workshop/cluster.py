@@ -56,7 +56,7 @@ def nginx_config(listen: str, worker_ports: list[int], run_dir: Path, max_body_m
     """A whole nginx.conf for running nginx in the foreground as this user, around the repository's site config."""
     servers = "\n".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in worker_ports)
     site = (SITE_TEMPLATE.read_text().replace("@LISTEN@", f"listen {listen};").replace("@SERVERS@", servers)
-            .replace("@MAX_BODY@", f"{max_body_mb + 1}m"))
+            .replace("@MAX_BODY@", f"{max_body_mb + 1}m").replace("@ACCESS_LOG@", str(run_dir / "access.log")))
     temp = {name: run_dir / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in temp.values():
         path.mkdir(exist_ok=True)

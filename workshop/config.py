@@ -100,6 +100,8 @@ def settings_from_env(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 25) * 1024 * 1024 + 64 * 1024,
         "UPLOAD_FOLDER": _env("UPLOAD_FOLDER", str(instance_path / "uploads")),
         "BASE_URL": (_env("BASE_URL") or "").rstrip("/") or None,
+        # Flask refuses (400) a request whose Host is none of these (".example.org": it and its subdomains).
+        "TRUSTED_HOSTS": [name.strip() for name in (_env("TRUSTED_HOSTS") or "").split(",") if name.strip()] or None,
         "INVITE_DAYS": _env_int("INVITE_DAYS", 30),
         # How long an invite link's sign-in is remembered by the browser (never beyond the link's own life).
         "INVITE_SESSION_DAYS": _env_int("INVITE_SESSION_DAYS", 30),

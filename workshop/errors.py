@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, g, render_template, request
+from flask import Flask, Response, g, render_template, request
 from flask_socketio import ConnectionRefusedError as SocketRefused
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from workshop.db import db
 from workshop.extensions import login_manager, socketio
+from workshop.ops.logs import redacted_path
 
 log = logging.getLogger("workshop")
 
@@ -98,6 +99,11 @@ def register_error_pages(app: Flask) -> None:
     def validation_error(error: ValidationError):
         return _render(error.status, " ".join(error.errors.values()))
 
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # A Host outside TRUSTED_HOSTS, refused before routing: no link can be built, so no page around it.
+        return Response("This server does not answer to that host name.", 400, mimetype="text/plain")
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
@@ -112,13 +118,14 @@ def register_error_pages(app: Flask) -> None:
     def unexpected_error(error: Exception):
         if database_unavailable(error):
             log.warning("database unavailable, request id %s, %s %s: %s", g.get("request_id"), request.method,
-                        request.path, _first_line(error))
+                        redacted_path(request.path), _first_line(error))
             _rollback_quietly()
             if "_login_user" not in g:
                 # Flask-Login's cache of who is signed in: the page's header would ask the database again.
                 g._login_user = login_manager.anonymous_user()
             return _render(503, DATABASE_UNAVAILABLE, [("Retry-After", str(RETRY_AFTER_SECONDS))])
-        log.exception("unhandled error, request id %s, %s %s", g.get("request_id"), request.method, request.path)
+        log.exception("unhandled error, request id %s, %s %s", g.get("request_id"), request.method,
+                      redacted_path(request.path))
         _rollback_quietly()
         return _render(500, None)
 

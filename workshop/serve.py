@@ -66,8 +66,9 @@ def serve_with_gevent(app, host: str, port: int) -> None:
 
     from workshop.ops.lifecycle import drain
 
-    # The request log is the app's (WORKSHOP_ACCESS_LOG), one format whichever server runs it. A pool,
-    # so that stop() can end the connections still open at the very end.
+    # The request log is the app's (WORKSHOP_ACCESS_LOG), one format whichever server runs it, with the
+    # tokens of invite, calendar and password links redacted: gevent's own (log=None) would write them. A
+    # pool, so that stop() can end the connections still open at the very end.
     server = WSGIServer((host, port), app, handler_class=no_delay_handler(), log=None, spawn=Pool())
     stopped = Event()
 

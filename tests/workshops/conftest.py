@@ -11,6 +11,8 @@ from aiosmtpd.controller import Controller
 
 from workshop.workshops.models import Role
 
+BASE_URL = "https://workshops.example.org"
+
 
 @pytest.fixture
 def workshop(make):
@@ -48,11 +50,11 @@ def free_port() -> int:
 
 @pytest.fixture
 def smtp_server(app):
-    """A real SMTP server on a free local port, configured in the app."""
+    """A real SMTP server on a free local port, configured in the app, with the base URL emailed links need."""
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, BASE_URL=BASE_URL)
     yield inbox
     controller.stop()
 

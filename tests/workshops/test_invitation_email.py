@@ -92,7 +92,7 @@ def test_with_the_mail_server_down_it_is_502_and_nothing_is_marked_sent(app, cli
     stopped = Controller(Inbox(), hostname="127.0.0.1", port=free_port())
     stopped.start()
     stopped.stop()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=stopped.port)
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=stopped.port, BASE_URL="https://workshops.example.org")
     response = send(client, make, workshop)
     assert response.status_code == 502
     assert "The mail server did not accept the invitations" in text(response)

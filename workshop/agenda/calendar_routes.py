@@ -12,7 +12,7 @@ from sqlalchemy import select
 from workshop.accounts.models import Person
 from workshop.agenda import calendar, services
 from workshop.agenda.models import AgendaSession
-from workshop.urls import external_url
+from workshop.urls import external_url, safe_local_path
 from workshop.db import db
 from workshop.permissions import Action, requires
 from workshop.workshops import services as workshops
@@ -81,9 +81,6 @@ def renew():
 def _same_site_referrer() -> str:
     """Back to the page the form was on, but only a page of this site (the Referer header is the sender's word)."""
     referrer = urlsplit(request.referrer or "")
-    path = referrer.path
-    # "//elsewhere" or "/\\elsewhere" would be read by browsers as another host.
-    if (referrer.scheme in ("http", "https") and referrer.netloc == request.host
-            and path.startswith("/") and not path.startswith("//") and "\\" not in path):
-        return path + (f"?{referrer.query}" if referrer.query else "")
+    if referrer.scheme in ("http", "https") and referrer.netloc == request.host:
+        return safe_local_path(referrer.path + (f"?{referrer.query}" if referrer.query else ""), "/")
     return "/"

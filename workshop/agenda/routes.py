@@ -16,6 +16,7 @@ from workshop.errors import ValidationError
 from workshop.forms import submit
 from workshop.permissions import Action, can, requires
 from workshop.uploads.storage import ALL_KINDS, send_stored, store_upload
+from workshop.urls import safe_local_path
 from workshop.workshops.models import Membership, Workshop
 
 blueprint = Blueprint("agenda", __name__)
@@ -164,9 +165,7 @@ def set_timezone():
     services.set_timezone(current_user, form.timezone.data)
     db.session.commit()
     flash(f"Times are now shown in {current_user.timezone}.", "success")
-    target = request.form.get("next", "")
-    same_site = target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return redirect(target if same_site else url_for("workshops.index"))
+    return redirect(safe_local_path(request.form.get("next"), url_for("workshops.index")))
 
 
 @blueprint.get("/timezones")

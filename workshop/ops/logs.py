@@ -2,13 +2,15 @@
 
 Every record logged while a request is handled carries its request id, method
 and path; with ``WORKSHOP_ACCESS_LOG=1`` each request also logs one line with
-its status and duration.
+its status and duration. Paths are logged through ``redacted_path``: the
+secret in an invite, calendar feed or password link never reaches a log.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import datetime, timezone
 
@@ -20,15 +22,40 @@ EXTRA_FIELDS = ("status", "duration_ms")
 
 request_log = logging.getLogger("workshop.request")
 
+# Paths whose segment after the prefix is the key itself: whoever reads it can use the link. Repeated
+# slashes too, since the app is reached by them as well. deploy/nginx-site.conf's maps hide the same.
+SECRET_IN_PATH = re.compile(
+    r"^(?P<prefix>/+(?:invite|password|calendar)/+)(?P<secret>[^/?#]+?)(?P<suffix>\.ics)?(?=[/?#]|$)")
+REDACTED = "[redacted]"
+# The app's tokens are 30 characters or more; a shorter segment is no key, and hiding every occurrence
+# of, say, "e" in an error's text would make the line unreadable.
+SHORTEST_SECRET = 16
+
+
+def redacted_path(path: str) -> str:
+    """The path with the secret of an invite (/invite/<token>), calendar feed (/calendar/<token>.ics) or
+    password link (/password/<token>) replaced by [redacted]; any other path as it is."""
+    return SECRET_IN_PATH.sub(rf"\g<prefix>{REDACTED}\g<suffix>", path)
+
+
+def _secret_in(path: str) -> str | None:
+    found = SECRET_IN_PATH.match(path)
+    return found["secret"] if found and len(found["secret"]) >= SHORTEST_SECRET else None
+
 
 class RequestContextFilter(logging.Filter):
-    """Adds the request id, method and path to records logged during a request."""
+    """Adds the request id, method and (redacted) path to records logged during a request.
+
+    Also notes the path's secret, if any, for _WorkshopHandler to hide wherever else it appears: an
+    error's text can quote it (a failed query prints its parameters).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if has_request_context():
             record.request_id = g.get("request_id")
             record.method = request.method
-            record.path = request.path
+            record.path = redacted_path(request.path)
+            record.secret = _secret_in(request.path)
         return True
 
 
@@ -67,6 +94,11 @@ def configure_logging(log_format: str) -> None:
 class _WorkshopHandler(logging.StreamHandler):
     """The app's own handler (stderr), told apart from those a test runner or server adds."""
 
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        secret = getattr(record, "secret", None)
+        return text.replace(secret, REDACTED) if secret else text
+
 
 def init_request_log(app: Flask) -> None:
     """With ``ACCESS_LOG``: one line per request, with status and duration."""
@@ -81,6 +113,6 @@ def init_request_log(app: Flask) -> None:
     def log_request(response):
         started = g.get("request_started")
         duration_ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
-        request_log.info("%s %s %s %s ms", request.method, request.path, response.status_code, duration_ms,
-                         extra={"status": response.status_code, "duration_ms": duration_ms})
+        request_log.info("%s %s %s %s ms", request.method, redacted_path(request.path), response.status_code,
+                         duration_ms, extra={"status": response.status_code, "duration_ms": duration_ms})
         return response

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import select
 
 from workshop.accounts.models import Invite
 from workshop.accounts.services import invite_token
 from workshop.db import db, utcnow
 from workshop.mail import compose, send_all
+from workshop.urls import email_url
 from workshop.workshops.models import Workshop
 
 
@@ -25,13 +24,20 @@ def invitation_text(invite: Invite, link: str) -> str:
     )
 
 
-def send_pending(workshop: Workshop, link_for: Callable[[str], str]) -> int:
-    """Email every current invite of the workshop not emailed yet; marks them sent only if all went out."""
+def invite_link(invite: Invite) -> str:
+    return email_url("accounts.invite", token=invite_token(invite))
+
+
+def send_pending(workshop: Workshop) -> int:
+    """Email every current invite of the workshop not emailed yet; marks them sent only if all went out.
+
+    Links are made from BASE_URL (urls.BaseUrlMissing without it), never from a request's Host.
+    """
     pending = list(db.session.scalars(select(Invite).where(
         Invite.workshop_id == workshop.id, Invite.revoked_at.is_(None), Invite.emailed_at.is_(None),
         Invite.expires_at > utcnow())))
     messages = [compose(to=invite.person.email, subject=f"Your link to {workshop.title}",
-                        body=invitation_text(invite, link_for(invite_token(invite)))) for invite in pending]
+                        body=invitation_text(invite, invite_link(invite))) for invite in pending]
     if messages:
         send_all(messages)
     now = utcnow()

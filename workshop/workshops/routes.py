@@ -15,7 +15,7 @@ from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.forms import submit
-from workshop.urls import external_url
+from workshop.urls import BASE_URL_MISSING, external_url
 from workshop.agenda.routes import now_next_context
 from workshop.live.presence import online_state
 from workshop.mail import mail_configured
@@ -223,8 +223,10 @@ def send_invitations(workshop: Workshop, membership: Membership):
     _require_action_form()
     if not mail_configured():
         abort(400, "Email is not set up (WORKSHOP_SMTP_HOST); copy the links or export them as CSV instead.")
+    if not current_app.config["BASE_URL"]:
+        abort(400, BASE_URL_MISSING)
     try:
-        sent = invitations.send_pending(workshop, lambda token: external_url("accounts.invite", token=token))
+        sent = invitations.send_pending(workshop)
     except (OSError, smtplib.SMTPException) as error:
         db.session.rollback()
         current_app.logger.warning("sending invitations failed: %s", error)
