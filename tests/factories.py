@@ -8,7 +8,7 @@ from itertools import count
 
 from workshop.accounts import services as accounts
 from workshop.accounts.models import Person
-from workshop.db import db
+from workshop.db import db, utcnow
 from workshop.workshops.models import Membership, Origin, Role, Workshop
 
 _numbers = count(1)
@@ -43,7 +43,18 @@ def member(workshop_: Workshop, role: Role | str = Role.PARTICIPANT, **person_fi
     if role != Role.PARTICIPANT:
         person_fields.setdefault("password", PASSWORD)
     someone = person(**person_fields)
-    db.session.add(Membership(workshop=workshop_, person=someone, role=role, origin=Origin.OVERSEAS))
+    # As an imported member: the country counts for the workshop's reports (self-registrants wait; see joined()).
+    db.session.add(Membership(workshop=workshop_, person=someone, role=role, origin=Origin.OVERSEAS,
+                              country=someone.country, country_confirmed_at=utcnow()))
+    db.session.commit()
+    return someone
+
+
+def joined(workshop_: Workshop, country: str = "NP", **person_fields) -> Person:
+    """A participant who registered with the join code: their declared country waits for an organizer."""
+    someone = person(country=country, **person_fields)
+    db.session.add(Membership(workshop=workshop_, person=someone, role=Role.PARTICIPANT, origin=Origin.OVERSEAS,
+                              country=someone.country))
     db.session.commit()
     return someone
 
@@ -63,8 +74,8 @@ def csrf_token(client, path: str = "/login") -> str:
     return match.group(1)
 
 
-def post(client, path: str, data: dict | None = None, **kwargs):
-    """POST as a browser would: with the CSRF token of the client's session."""
+def post(client, path: str, data: dict | None = None, *, csrf_path: str = "/login", **kwargs):
+    """POST as a browser would: with the CSRF token of the client's session (read from ``csrf_path``)."""
     fields = dict(data or {})
-    fields.setdefault("csrf_token", csrf_token(client))
+    fields.setdefault("csrf_token", csrf_token(client, csrf_path))
     return client.post(path, data=fields, **kwargs)

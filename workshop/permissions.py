@@ -75,22 +75,51 @@ def can(membership: Membership | None, action: Action) -> bool:
 
 
 def check(person, workshop_code: str, action: Action) -> tuple[Workshop, Membership]:
-    """The workshop and the person's membership, or :class:`Refused`."""
+    """The workshop and the person's membership, or :class:`Refused` with the reason."""
     if person is None or not person.is_authenticated:
-        raise Refused(401, "Please sign in first.")
+        from workshop.accounts.services import signed_out_reason
+
+        reason = signed_out_reason()
+        raise Refused(401, SIGNED_OUT_MESSAGES[reason], reason)
     # One round trip for both: every page of a workshop starts here.
     found = db.session.execute(
         select(Workshop, Membership).outerjoin(Membership, and_(Membership.workshop_id == Workshop.id,
                                                                 Membership.person_id == person.id))
         .where(Workshop.code == workshop_code)).first()
     if found is None:
-        raise Refused(404, "There is no workshop with that code.")
+        raise Refused(404, "There is no workshop with that code.", Reason.NO_WORKSHOP)
     workshop, membership = found
+    scope = getattr(person, "signed_in_workshop_id", None)
+    if scope is not None and scope != workshop.id:
+        raise Refused(403, "You signed in with the personal link of another workshop, and it opens only that "
+                           "workshop. Open this workshop's own link, or sign in with your password.",
+                      Reason.OTHER_WORKSHOP)
     if membership is None:
-        raise Refused(403, "You are not a member of this workshop.")
+        if _was_removed(person.id, workshop.id):
+            raise Refused(403, "The organizers removed you from this workshop.", Reason.REMOVED)
+        raise Refused(403, "You are not a member of this workshop.", Reason.NOT_MEMBER)
     if not can(membership, action):
         raise Refused(403, f"Your role ({membership.role}) does not allow this: {action}.")
     return workshop, membership
+
+
+SIGNED_OUT_MESSAGES = {
+    Reason.SIGNED_OUT: "Please sign in first.",
+    Reason.INVITE_REVOKED: "Your personal link was withdrawn or replaced by the organizers. Ask them for a new one.",
+    Reason.INVITE_EXPIRED: "Your personal link has expired. Ask the organizers for a new one.",
+}
+
+
+def _was_removed(person_id: int, workshop_id: int) -> bool:
+    """Only asked on a refusal, to say why: the audit log knows who was removed."""
+    from workshop.audit.models import AuditEvent
+
+    return db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.workshop_id == workshop_id, AuditEvent.subject_id == person_id,
+        AuditEvent.action == MEMBER_REMOVED).limit(1)) is not None
+
+
+MEMBER_REMOVED = "member removed"
 
 
 def requires(action: Action):
@@ -103,6 +132,8 @@ def requires(action: Action):
                 workshop, membership = check(current_user, code, action)
             except Refused as refused:
                 if refused.status == 401:
+                    if refused.reason != Reason.SIGNED_OUT:
+                        abort(401, refused.message)
                     return login_manager.unauthorized()
                 abort(refused.status, refused.message)
             g.workshop, g.membership = workshop, membership
@@ -123,7 +154,7 @@ def requires_workshop_creator(view):
     def wrapper(**kwargs):
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        if not current_user.can_create_workshops:
+        if not current_user.can_create_workshops or getattr(current_user, "signed_in_workshop_id", None):
             abort(403, "Only organizers can create workshops.")
         return view(**kwargs)
 

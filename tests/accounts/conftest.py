@@ -34,3 +34,18 @@ def invite_link(app):
         return invite, accounts.invite_token(invite)
 
     return issue
+
+
+@pytest.fixture
+def mailbox(app):
+    """A real SMTP server on a free local port, and the base URL that emailed links are built from."""
+    from aiosmtpd.controller import Controller
+
+    from tests.workshops.conftest import Inbox, free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, BASE_URL="https://workshops.example.org")
+    yield inbox
+    controller.stop()

@@ -1,4 +1,4 @@
-"""The people page: search, invite links, CSV export, staff and their passwords."""
+"""The people page: search, invite links, CSV export, staff and password links (more in tests/accounts/test_trust.py)."""
 
 from __future__ import annotations
 
@@ -164,28 +164,12 @@ def test_export_neutralizes_formulas(client, make, workshop, organizer):
 
 # Staff and passwords -----------------------------------------------------------------------
 
-def flashed_password(page: str) -> str:
-    match = re.search(r"(?:with the password|New password for \S+:) (\S+) \(shown once", page)
-    assert match, "no password shown"
-    return match.group(1)
-
 
 def sign_in_status(app, email: str, password: str, make) -> int:
     browser = app.test_client()
     return make.post(browser, "/login", {"email": email, "password": password}).status_code
 
 
-def test_new_moderator_gets_a_password_shown_once_that_signs_in(app, client, make, workshop, organizer):
-    response = make.post(client, f"/w/{workshop.code}/people/staff",
-                         {"name": "Kenji Sato", "email": "kenji@example.org", "role": "moderator"},
-                         follow_redirects=True)
-    assert response.status_code == 200
-    password = flashed_password(text(response))
-    kenji = db.session.scalar(select(Person).where(Person.email == "kenji@example.org"))
-    member = db.session.scalar(select(Membership).where(Membership.person_id == kenji.id))
-    assert member.role == Role.MODERATOR and member.workshop_id == workshop.id
-    assert password not in text(client.get(f"/w/{workshop.code}/people"))
-    assert sign_in_status(app, "kenji@example.org", password, make) == 302
 
 
 def test_new_organizer_may_create_workshops(client, make, workshop, organizer):
@@ -200,7 +184,7 @@ def test_staff_who_already_has_a_password_keeps_it(app, client, make, workshop, 
     moderator = make.member(other, Role.MODERATOR)
     response = make.post(client, f"/w/{workshop.code}/people/staff",
                          {"name": "x", "email": moderator.email, "role": "moderator"}, follow_redirects=True)
-    assert "they sign in with their existing password" in text(response)
+    assert "They sign in with their own account" in text(response)
     assert sign_in_status(app, moderator.email, make.PASSWORD, make) == 302
 
 
@@ -231,40 +215,23 @@ def test_add_staff_without_csrf_token_adds_nobody(client, workshop, organizer):
     assert db.session.scalar(select(Person).where(Person.email == "kenji@example.org")) is None
 
 
-def test_reset_password_of_a_moderator_replaces_the_old_one(app, client, make, workshop, organizer):
-    moderator = make.member(workshop, Role.MODERATOR)
-    response = make.post(client, f"/w/{workshop.code}/people/{moderator.id}/password", follow_redirects=True)
-    assert response.status_code == 200
-    password = flashed_password(text(response))
-    assert sign_in_status(app, moderator.email, make.PASSWORD, make) == 401
-    assert sign_in_status(app, moderator.email, password, make) == 302
 
 
-def test_reset_password_ends_the_moderators_open_sessions(app, client, make, workshop, organizer):
-    moderator = make.member(workshop, Role.MODERATOR)
-    their_browser = app.test_client()
-    make.sign_in(their_browser, moderator)
-    assert their_browser.get(f"/w/{workshop.code}/").status_code == 200
-    make.post(client, f"/w/{workshop.code}/people/{moderator.id}/password")
-    assert their_browser.get(f"/w/{workshop.code}/").status_code == 302
 
 
-def test_reset_password_of_a_participant_is_400(client, make, workshop, organizer):
-    participant = make.member(workshop, Role.PARTICIPANT)
-    response = make.post(client, f"/w/{workshop.code}/people/{participant.id}/password")
-    assert response.status_code == 400
-    assert "invite link" in text(response)
-    db.session.refresh(participant)
-    assert participant.password_hash is None
 
 
-def test_reset_password_without_csrf_token_keeps_the_old_one(app, client, make, workshop, organizer):
-    moderator = make.member(workshop, Role.MODERATOR)
-    assert client.post(f"/w/{workshop.code}/people/{moderator.id}/password").status_code == 400
-    assert sign_in_status(app, moderator.email, make.PASSWORD, make) == 302
 
 
 def test_invite_links_in_the_page_are_absolute(client, workshop, organizer, crowd):
     accounts.issue_invite(crowd["sita"], workshop)
     db.session.commit()
     assert len(invite_links(text(client.get(f"/w/{workshop.code}/people")))) == 1
+
+
+def test_password_link_without_csrf_token_sends_nothing(app, client, make, workshop, organizer, smtp_server):
+    app.config["BASE_URL"] = "https://workshops.example.org"
+    moderator = make.member(workshop, Role.MODERATOR)
+    assert client.post(f"/w/{workshop.code}/people/{moderator.id}/password-link").status_code == 400
+    assert smtp_server.messages == []
+    assert sign_in_status(app, moderator.email, make.PASSWORD, make) == 302

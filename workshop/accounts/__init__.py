@@ -8,3 +8,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(routes.blueprint)
     app.cli.add_command(cli.create_organizer)
+    app.cli.add_command(cli.reset_password)

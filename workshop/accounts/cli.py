@@ -4,6 +4,8 @@ from flask.cli import with_appcontext
 from workshop.accounts import services
 from workshop.db import db
 from workshop.errors import ValidationError
+from workshop.live.access import end_live_access
+from workshop.permissions import Reason
 
 
 @click.command("create-organizer")
@@ -22,3 +24,19 @@ def create_organizer(email: str, name: str, password: str) -> None:
     person.can_create_workshops = True
     db.session.commit()
     click.echo(f"Organizer {person.email} created. Sign in at /login.")
+
+
+@click.command("reset-password")
+@click.option("--email", prompt=True, help="Sign-in email of the account.")
+@click.password_option(help=f"The new password, at least {services.MIN_PASSWORD_LENGTH} characters.")
+@with_appcontext
+def reset_password(email: str, password: str) -> None:
+    """Set a new password for an account and sign it out everywhere (for operators, when mail is not set up)."""
+    try:
+        person = services.operator_reset(email, password)
+    except ValidationError as error:
+        db.session.rollback()
+        raise click.ClickException(" ".join(error.errors.values())) from None
+    db.session.commit()
+    end_live_access(person.id, None, Reason.SIGNED_OUT)
+    click.echo(f"New password set for {person.email}; every session of the account is signed out.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 from functools import cache
@@ -9,14 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pycountry
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, g
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from workshop.accounts.models import Invite, Person
+from workshop.accounts.models import Invite, PasswordLink, Person
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
+from workshop.permissions import Reason
 
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -105,29 +107,169 @@ def authenticate(email: str, password: str) -> Person | None:
         person = find_person(normalize_email(email))
     except ValidationError:
         person = None
-    if person is None or person.password_hash is None:
+    if person is None or person.password_hash is None or person.deleted_at is not None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     return person if check_password_hash(person.password_hash, password) else None
 
 
-def reset_password(person: Person) -> str:
-    """Give the person a new random password, end their sessions, and return it to show once."""
-    password = "-".join(secrets.token_urlsafe(4) for _ in range(3))
-    set_password(person, password)
+def end_every_session(person: Person) -> None:
+    """Every session and remember cookie of the account stops working at its next request."""
     person.session_version = (person.session_version or 1) + 1
-    return password
+
+
+def change_password(person: Person, current: str, new: str) -> None:
+    if person.password_hash is None or not check_password_hash(person.password_hash, current):
+        raise ValidationError({"current_password": "That is not your current password."})
+    set_password(person, new)
+    _revoke_invites_of(person)
+    end_every_session(person)
 
 
 def load_signed_in(user_id: str) -> Person | None:
-    """Flask-Login's loader: the id carries the session version so a reset ends old sessions."""
-    person_id, _, version = user_id.partition(".")
-    if not person_id.isdigit() or not version.isdigit():
+    """Flask-Login's loader for the session and the remember cookie.
+
+    The id is ``person.version`` for a password sign-in and ``person.version.iINVITE`` for an invite
+    link's: a raised version (password changed, signed out everywhere) or an invite that has ended
+    signs the session out. Why is kept in ``g`` so refusals can say it.
+    """
+    parts = user_id.split(".")
+    if len(parts) not in (2, 3) or not parts[0].isdigit() or not parts[1].isdigit():
         return None
-    person = db.session.get(Person, int(person_id))
-    if person is None or person.session_version != int(version):
+    invite_id = None
+    if len(parts) == 3:
+        if not parts[2].startswith("i") or not parts[2][1:].isdigit():
+            return None
+        invite_id = int(parts[2][1:])
+    person = db.session.get(Person, int(parts[0]))
+    if person is None or person.deleted_at is not None or person.session_version != int(parts[1]):
+        g.signed_out_reason = Reason.SIGNED_OUT
         return None
+    if invite_id is not None:
+        invite = db.session.get(Invite, invite_id)
+        problem = _invite_session_problem(invite, person)
+        if problem is not None:
+            g.signed_out_reason = problem
+            return None
+        person.signed_in_invite_id = invite.id
+        person.signed_in_workshop_id = invite.workshop_id
     return person
+
+
+def _invite_session_problem(invite: Invite | None, person: Person) -> Reason | None:
+    if invite is None or invite.person_id != person.id or invite.revoked_at is not None:
+        return Reason.INVITE_REVOKED
+    if invite.expires_at <= utcnow():
+        return Reason.INVITE_EXPIRED
+    if person.password_hash is not None:
+        return Reason.SIGNED_OUT  # the person has set a password since: they sign in with it
+    return None
+
+
+def signed_out_reason() -> Reason:
+    """Why this request is not signed in: its session ended (and how), or it never had one."""
+    return g.get("signed_out_reason", Reason.SIGNED_OUT)
+
+
+def invite_workshop_id(person) -> int | None:
+    """The one workshop an invite link's session reaches; None for a password sign-in."""
+    return getattr(person, "signed_in_workshop_id", None)
+
+
+# One-time password links ------------------------------------------------------
+
+class LinkProblem(Exception):
+    """Why a password link cannot be used (410: used, expired or unknown)."""
+
+    status = 410
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_password_link(person: Person) -> str:
+    """A new one-time link token to set the person's password; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(PasswordLink(person=person, token_hash=_hash_token(token), created_at=now,
+                                expires_at=now + timedelta(minutes=current_app.config["PASSWORD_LINK_MINUTES"])))
+    return token
+
+
+def password_link(token: str) -> PasswordLink:
+    """The unused, unexpired link behind a token, or LinkProblem."""
+    link = db.session.scalar(select(PasswordLink).where(PasswordLink.token_hash == _hash_token(token[:200])))
+    if link is None or link.used_at is not None or link.person.deleted_at is not None:
+        raise LinkProblem("This link has already been used or is not valid. Ask for a new one with "
+                          "\u201cForgot password\u201d on the sign-in page.")
+    if link.expires_at <= utcnow():
+        raise LinkProblem("This link has expired (links work for one hour). Ask for a new one with "
+                          "\u201cForgot password\u201d on the sign-in page.")
+    return link
+
+
+def use_password_link(token: str, password: str) -> Person:
+    """Set the password through a link, once: the link is spent in the same statement that checks it."""
+    link = password_link(token)
+    set_password(link.person, password)
+    spent = db.session.execute(update(PasswordLink).where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
+                               .values(used_at=utcnow()))
+    if spent.rowcount != 1:
+        raise LinkProblem("This link has just been used. Ask for a new one with \u201cForgot password\u201d.")
+    person = link.person
+    _revoke_invites_of(person)
+    end_every_session(person)
+    return person
+
+
+def _revoke_invites_of(person: Person) -> None:
+    """An account with a password signs in with it: its invite links stop working."""
+    now = utcnow()
+    db.session.execute(update(Invite).where(Invite.person_id == person.id, Invite.revoked_at.is_(None))
+                       .values(revoked_at=now))
+
+
+def operator_reset(email: str, password: str) -> Person:
+    """The command-line reset: a new password, every session ended."""
+    person = find_person(normalize_email(email))
+    if person is None or person.deleted_at is not None:
+        raise ValidationError({"email": f"No account uses {email}."}, status=404)
+    set_password(person, password)
+    _revoke_invites_of(person)
+    end_every_session(person)
+    return person
+
+
+# Deleting an account ------------------------------------------------------------
+
+FORMER_PARTICIPANT = "Former participant"
+
+
+def delete_account(person: Person) -> list[int]:
+    """Empty the account and end its sessions; returns the ids of the workshops it belonged to.
+
+    The row stays so that ballots stay counted and questions and notes keep an author, shown as
+    "Former participant"; everything that identifies the person is removed.
+    """
+    workshop_ids = [membership.workshop_id for membership in person.memberships]
+    person.memberships.clear()
+    db.session.execute(Invite.__table__.delete().where(Invite.person_id == person.id))
+    db.session.execute(PasswordLink.__table__.delete().where(PasswordLink.person_id == person.id))
+    person.name = FORMER_PARTICIPANT
+    person.email = f"deleted-{person.id}@deleted.invalid"
+    person.country = None
+    person.organization = ""
+    person.password_hash = None
+    person.calendar_token = None
+    person.can_create_workshops = False
+    person.deleted_at = utcnow()
+    end_every_session(person)
+    return workshop_ids
 
 
 # Invite links ---------------------------------------------------------------
@@ -149,8 +291,13 @@ def invite_token(invite: Invite) -> str:
     return _invite_signer().dumps(invite.id)
 
 
-def issue_invite(person: Person, workshop) -> Invite:
-    """A new invite for the person, revoking any earlier one for the same workshop."""
+def issue_invite(person: Person, workshop) -> Invite | None:
+    """A new invite for the person, revoking any earlier one for the same workshop.
+
+    None for an account with a password: an invite link never signs one in.
+    """
+    if person.password_hash is not None:
+        return None
     now = utcnow()
     for old in db.session.scalars(select(Invite).where(
             Invite.person_id == person.id, Invite.workshop_id == workshop.id, Invite.revoked_at.is_(None))):
@@ -170,6 +317,25 @@ def current_invite(person_id: int, workshop_id: int) -> Invite | None:
 def revoke_invite(invite: Invite) -> None:
     if invite.revoked_at is None:
         invite.revoked_at = utcnow()
+
+
+def revoke_invites(person_id: int, workshop_id: int) -> None:
+    db.session.execute(update(Invite).where(Invite.person_id == person_id, Invite.workshop_id == workshop_id,
+                                            Invite.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+def sign_in_with_invite(invite: Invite) -> tuple[Person, timedelta]:
+    """The person an invite link signs in, scoped to its workshop, and how long to remember it."""
+    person = invite.person
+    if person.password_hash is not None:
+        raise InviteProblem(409, "This account signs in with its password, not with an invite link. "
+                                 "Sign in with your email and password.")
+    now = utcnow()
+    invite.last_used_at = now
+    person.signed_in_invite_id = invite.id
+    person.signed_in_workshop_id = invite.workshop_id
+    remember = min(timedelta(days=current_app.config["INVITE_SESSION_DAYS"]), invite.expires_at - now)
+    return person, remember
 
 
 def resolve_invite(token: str) -> Invite:
