@@ -1,4 +1,4 @@
-"""Who may do what: the role x action matrix, and the same rules over HTTP."""
+"""Who may do what: the role x action matrix, and what a refusal over HTTP says."""
 
 import pytest
 
@@ -40,46 +40,33 @@ def test_no_membership_can_do_nothing(action):
 
 
 # Over HTTP --------------------------------------------------------------------------------
-
-PAGES = {
-    "home": ("/w/{code}/", Action.VIEW_WORKSHOP),
-    "edit": ("/w/{code}/edit", Action.EDIT_WORKSHOP),
-    "people": ("/w/{code}/people", Action.MANAGE_PEOPLE),
-    "invites": ("/w/{code}/invites.csv", Action.MANAGE_PEOPLE),
-    "qr": ("/w/{code}/join-qr.svg", Action.MANAGE_PEOPLE),
-}
+# Who gets through which route is tests/accounts/test_access_table.py's, for every route and socket event.
+# What stays here is what that table does not look at: what a refusal says, and roles held per workshop.
 
 
-@pytest.mark.parametrize("role", list(Role))
-def test_pages_follow_the_table(client, make, role):
+@pytest.mark.parametrize("role", [PAR, MOD])
+def test_a_refused_role_is_told_why(client, make, role):
     workshop = make.workshop()
     make.sign_in(client, make.member(workshop, role))
-    for path, action in PAGES.values():
-        response = client.get(path.format(code=workshop.code))
-        if EXPECTED[action][role]:
-            assert response.status_code == 200, path
-        else:
-            assert response.status_code == 403, path
-            assert response.mimetype == "text/html"
-            body = response.get_data(as_text=True)
-            assert "You do not have access to this" in body
-            assert f"Your role ({role})" in body
+    response = client.get(f"/w/{workshop.code}/people")
+    assert response.status_code == 403
+    assert response.mimetype == "text/html"
+    body = response.get_data(as_text=True)
+    assert "You do not have access to this" in body
+    assert f"Your role ({role})" in body
 
 
-def test_non_member_is_refused_every_page(client, make):
+def test_a_non_member_is_told_why(client, make):
     workshop = make.workshop()
-    outsider = make.member(make.workshop(), Role.ORGANIZER)
-    make.sign_in(client, outsider)
-    for path, _ in PAGES.values():
-        response = client.get(path.format(code=workshop.code))
-        assert response.status_code == 403, path
-        assert "not a member of this workshop" in response.get_data(as_text=True)
+    make.sign_in(client, make.member(make.workshop(), Role.ORGANIZER))
+    response = client.get(f"/w/{workshop.code}/")
+    assert response.status_code == 403
+    assert "not a member of this workshop" in response.get_data(as_text=True)
 
 
 def test_anonymous_is_sent_to_sign_in_and_back(client, make):
     workshop = make.workshop()
-    for path, _ in PAGES.values():
-        path = path.format(code=workshop.code)
+    for path in (f"/w/{workshop.code}/", f"/w/{workshop.code}/people", f"/w/{workshop.code}/invites.csv"):
         response = client.get(path)
         assert response.status_code == 302, path
         assert response.headers["Location"] == f"/login?next={path.replace('/', '%2F')}"
@@ -94,18 +81,6 @@ def test_unknown_workshop_is_a_friendly_404(client, make):
     assert "Back to your workshops" in body
 
 
-def test_organizer_of_one_workshop_cannot_manage_another(client, make):
-    mine, theirs = make.workshop(), make.workshop()
-    organizer = make.member(mine, Role.ORGANIZER)
-    make.sign_in(client, organizer)
-    assert client.get(f"/w/{mine.code}/people").status_code == 200
-    for path in (f"/w/{theirs.code}/people", f"/w/{theirs.code}/edit"):
-        assert client.get(path).status_code == 403
-    token = make.csrf_token(client, "/")
-    response = client.post(f"/w/{theirs.code}/edit", data={"csrf_token": token, "title": "Taken over"})
-    assert response.status_code == 403
-
-
 def test_organizer_who_is_a_participant_elsewhere_has_only_that_role_there(client, make):
     from workshop.db import db
     from workshop.workshops.models import Origin
@@ -117,10 +92,10 @@ def test_organizer_who_is_a_participant_elsewhere_has_only_that_role_there(clien
     make.sign_in(client, organizer)
     assert client.get(f"/w/{theirs.code}/").status_code == 200
     assert client.get(f"/w/{theirs.code}/people").status_code == 403
+    assert client.get(f"/w/{mine.code}/people").status_code == 200
 
 
 def test_creating_workshops_needs_the_creator_right(client, make):
-    assert client.get("/workshops/new").headers["Location"].startswith("/login")
     moderator = make.member(make.workshop(), Role.MODERATOR)
     make.sign_in(client, moderator)
     assert is_signed_in(client)
