@@ -478,3 +478,13 @@ def test_the_audit_log_is_for_organizers_and_names_who_did_what_to_whom(app, mak
     moderator_browser = app.test_client()
     make.sign_in(moderator_browser, make.member(workshop, Role.MODERATOR, password=None))
     assert moderator_browser.get(f"/w/{workshop.code}/audit").status_code == 403
+
+
+def test_pages_whose_address_is_a_secret_send_no_referrer(app, make):
+    workshop = make.workshop()
+    invite = accounts.issue_invite(make.member(workshop), workshop)
+    token = accounts.issue_password_link(make.person(password=PASSWORD))
+    db.session.commit()
+    for path in (f"/invite/{accounts.invite_token(invite)}", f"/password/{token}"):
+        assert app.test_client().get(path).headers["Referrer-Policy"] == "no-referrer", path
+    assert app.test_client().get("/login").headers["Referrer-Policy"] == "strict-origin-when-cross-origin"

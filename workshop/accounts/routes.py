@@ -19,6 +19,15 @@ from workshop.urls import safe_local_path
 
 
 blueprint = Blueprint("accounts", __name__)
+TOKEN_PAGES = frozenset({"accounts.invite", "accounts.password_link"})
+
+
+@blueprint.after_request
+def keep_tokens_out_of_referrers(response: Response) -> Response:
+    """A page whose address is a secret must not send that address to whatever it loads or links to."""
+    if request.endpoint in TOKEN_PAGES:
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _login_limit() -> str:
