@@ -50,12 +50,27 @@ def upgrade():
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.add_column(sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True))
     # An invite link never signs in an account that has a password: the links such accounts hold stop working.
-    invite = sa.table('invite', sa.column('person_id', sa.Integer), sa.column('revoked_at', sa.DateTime(timezone=True)))
-    person = sa.table('person', sa.column('id', sa.Integer), sa.column('password_hash', sa.String))
+    # Each such revocation gets a line in the workshop's audit log, so organizers can see why a link stopped.
+    now = datetime.now(timezone.utc)
+    invite = sa.table('invite', sa.column('person_id', sa.Integer), sa.column('workshop_id', sa.Integer),
+                      sa.column('revoked_at', sa.DateTime(timezone=True)))
+    person = sa.table('person', sa.column('id', sa.Integer), sa.column('name', sa.String),
+                      sa.column('password_hash', sa.String))
+    audit = sa.table('audit_event', *(sa.column(name) for name in (
+        'workshop_id', 'actor_name', 'action', 'subject_id', 'subject_name', 'detail', 'at')))
+    live_with_password = sa.and_(invite.c.revoked_at.is_(None), person.c.password_hash.is_not(None))
+    op.execute(audit.insert().from_select(
+        ['workshop_id', 'actor_name', 'action', 'subject_id', 'subject_name', 'detail', 'at'],
+        sa.select(invite.c.workshop_id, sa.literal('the system'), sa.literal('sign-in link revoked'),
+                  person.c.id, person.c.name,
+                  sa.literal('the account has a password and signs in with it (upgrade)'),
+                  sa.literal(now, sa.DateTime(timezone=True)))
+        .select_from(invite.join(person, person.c.id == invite.c.person_id)).where(live_with_password)
+        .distinct()))
     op.execute(invite.update()
                .where(invite.c.revoked_at.is_(None),
                       invite.c.person_id.in_(sa.select(person.c.id).where(person.c.password_hash.is_not(None))))
-               .values(revoked_at=datetime.now(timezone.utc)))
+               .values(revoked_at=now))
 
 
 def downgrade():

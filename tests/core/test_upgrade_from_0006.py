@@ -29,6 +29,7 @@ from workshop import create_app
 from workshop.accounts import services as accounts
 from workshop.accounts.models import Invite, Person
 from workshop.app import MIGRATIONS
+from workshop.audit.models import AuditEvent
 from workshop.breakouts.models import BreakoutAssignment
 from workshop.db import db
 from workshop.errors import ValidationError
@@ -251,6 +252,10 @@ def test_upgrade_from_0006_keeps_every_row_and_converts_what_issue_12_changed(em
             assert anil_invite.id == ids["anil_invite"] and anil_invite.person_id == ids["anil"]
             assert db.session.get(Invite, ids["lakmini_invite_b"]).revoked_at is None
             assert db.session.get(Invite, ids["moderator_old_invite"]).revoked_at == T0 - timedelta(days=12)
+            # ... and the workshop's audit log says why, once, naming the person.
+            lines = db.session.execute(select(AuditEvent.workshop_id, AuditEvent.subject_id, AuditEvent.action)).all()
+            assert lines == [(db.session.get(Invite, ids["moderator_invite"]).workshop_id, ids["moderator"],
+                              "sign-in link revoked")]
             # The passwords still sign in.
             assert accounts.authenticate("mo@example.org", PASSWORD) == person("moderator")
             assert accounts.authenticate("olga@example.org", PASSWORD) == person("organizer")
