@@ -9,12 +9,19 @@ while this one was resubscribing never reaches its pages. So when this
 worker's subscription comes back, it tells its own pages to resync
 (``RESYNC_EVENT``, sent past the queue): each reconnects, and the connect
 handler sends it the whole current state, as after any reconnect.
+
+Some orders are not messages to pass on but work for every worker to do
+on its own connections: ending a person's access disconnects the sockets
+each worker holds. They travel as emits of an event named in
+``worker_events``, whose handler runs on each worker (the sender included)
+in place of the send.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import socketio
 
@@ -29,6 +36,16 @@ class QueueUnavailable(ConnectionError):
 
 
 class RedisQueue(socketio.RedisManager):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.worker_events: dict[str, Callable[[str, object], None]] = {}  # event -> handler(room, data)
+
+    def _handle_emit(self, message):
+        handler = self.worker_events.get(message.get("event"))
+        if handler is None:
+            return super()._handle_emit(message)
+        handler(message.get("room"), message["data"][0])
+
     def _publish(self, data):
         receivers = super()._publish(data)
         if receivers is None:  # the base class gave up after its retry

@@ -1,4 +1,4 @@
-"""Socket.IO room names, one per workshop, per moderator desk and per person."""
+"""Socket.IO room names, one per workshop, per moderator desk, per person and per person in a workshop."""
 
 
 def workshop_room(workshop_id: int) -> str:
@@ -27,3 +27,8 @@ def session_room(session_id: int) -> str:
 def breakout_room(room_id: int) -> str:
     """Everyone on one breakout room's page (its people, and moderators dropping in)."""
     return f"breakout-room:{room_id}"
+
+
+def access_room(workshop_id: int, person_id: int) -> str:
+    """Every page of one person in one workshop: what ends their access there ends these connections."""
+    return f"access:{workshop_id}:{person_id}"
