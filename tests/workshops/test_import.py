@@ -93,6 +93,7 @@ def test_confirm_imports_only_the_valid_rows_each_with_an_active_invite(client, 
         member = member_named(workshop, name)
         assert (member.person.country, member.role, member.origin, member.person.organization) == \
             (country, role, origin, organization)
+        assert (member.country, member.country_waiting) == (country, False)  # the organizers' list confirms it
         invite = accounts.current_invite(member.person_id, workshop.id)
         assert invite is not None and accounts.resolve_invite(accounts.invite_token(invite)) is invite
     assert db.session.scalar(select(Person).where(Person.email == "not-an-email")) is None
@@ -113,6 +114,21 @@ def test_a_person_with_an_account_elsewhere_keeps_it(client, make, workshop, org
     confirm(client, make, workshop, csv)
     member = member_named(workshop, "Kept Name")
     assert member is not None and member.person_id == elsewhere.id
+
+
+def test_the_csv_country_counts_for_a_person_with_an_account_elsewhere(client, make, workshop, organizer):
+    # Their profile (and another workshop's membership) says India; this workshop's list says Nepal.
+    other = make.workshop()
+    elsewhere = make.member(other, name="Kept Name", country="IN")
+    csv = hidden_csv(upload(client, make, workshop, (HEADER + f"Other Name,{elsewhere.email},Nepal,,,\r\n").encode()))
+    confirm(client, make, workshop, csv)
+    member = member_named(workshop, "Kept Name")
+    assert (member.country, member.country_waiting) == ("NP", False)
+    db.session.refresh(elsewhere)
+    assert elsewhere.country == "IN"
+    assert db.session.scalar(select(Membership.country).where(Membership.workshop_id == other.id)) == "IN"
+    people = text(client.get(f"/w/{workshop.code}/people"))
+    assert "Nepal" in people and "India" not in people
 
 
 def test_import_without_csrf_token_is_400_and_writes_nothing(client, make, workshop, organizer):

@@ -10,6 +10,7 @@ from workshop.accounts.models import Person
 from workshop.db import db
 from workshop.workshops.models import Membership, Role
 
+NEUTRAL = "If this address is registered, the organizers can send you your link."
 FORM = {"join_code": "ABCD2345", "name": "Sita Sharma", "email": "sita@example.org", "country": "Nepal",
         "organization": "PPMO", "timezone": "Asia/Kathmandu"}
 
@@ -59,12 +60,32 @@ def test_a_wrong_code_is_403_and_creates_nobody(client, make, open_workshop):
     assert client.get(f"/w/{open_workshop.code}/").status_code == 302
 
 
-def test_an_email_already_registered_is_409(client, make, open_workshop):
-    someone = make.person()
-    response = join(client, make, open_workshop, email=someone.email.upper())
-    assert response.status_code == 409
-    assert "already registered" in field_error(text(response), "email")
-    assert db.session.scalar(select(func.count(Membership.id))) == 0
+def test_the_declared_country_waits_for_the_organizers(client, make, open_workshop):
+    join(client, make, open_workshop, country="Sri Lanka")
+    member = db.session.scalar(select(Membership).join(Person).where(Person.email == "sita@example.org"))
+    assert (member.country, member.country_confirmed_at, member.country_waiting) == ("LK", None, True)
+
+
+def test_without_mail_an_existing_email_gets_a_neutral_answer_and_nobody_is_signed_in(client, make, open_workshop):
+    someone = make.person("Kept Name", password="correct horse battery", country="IN")
+    response = join(client, make, open_workshop, email=someone.email.upper(), name="Mallory", country="LK")
+    assert response.status_code == 200
+    assert NEUTRAL in text(response)
+    assert "already" not in text(response)
+    assert client.get(f"/w/{open_workshop.code}/").status_code == 302  # signed in as nobody
+    db.session.refresh(someone)
+    assert (someone.name, someone.country) == ("Kept Name", "IN")  # the account is not changed
+    member = db.session.scalar(select(Membership).where(Membership.person_id == someone.id))
+    # Added, so the organizers can send the link; the declared country gives nothing until they confirm it.
+    assert (member.role, member.country, member.country_waiting) == (Role.PARTICIPANT, "LK", True)
+
+
+def test_without_mail_an_existing_member_stays_as_they_were(client, make, open_workshop):
+    moderator = make.member(open_workshop, Role.MODERATOR, country="IN", password=None)
+    response = join(client, make, open_workshop, email=moderator.email, country="LK")
+    assert response.status_code == 200 and NEUTRAL in text(response)
+    member = db.session.scalar(select(Membership).where(Membership.person_id == moderator.id))
+    assert (member.role, member.country, member.country_waiting) == (Role.MODERATOR, "IN", False)
 
 
 @pytest.mark.parametrize(("change", "field", "message"), [

@@ -252,9 +252,21 @@ def update_room(room: BreakoutRoom, data: dict) -> BreakoutRoom:
 
 # Who takes part, and the rules --------------------------------------------------------------------
 
-def _members(workshop_id: int) -> list[tuple[Person, Role]]:
-    return list(db.session.execute(select(Person, Membership.role).join(Membership, Membership.person_id == Person.id)
+def _members(workshop_id: int) -> list[tuple[Person, Role, str | None]]:
+    """Each member with their role and their country in this workshop (the membership's, as declared or imported)."""
+    return list(db.session.execute(select(Person, Membership.role, Membership.country)
+                                   .join(Membership, Membership.person_id == Person.id)
                                    .where(Membership.workshop_id == workshop_id).order_by(Person.id)))
+
+
+def _countries(workshop_id: int, person_ids) -> dict[int, str]:
+    """The membership country of each of these people in the workshop ("" for none, or no longer a member)."""
+    ids = list(person_ids)
+    if not ids:
+        return {}
+    found = dict(db.session.execute(select(Membership.person_id, Membership.country).where(
+        Membership.workshop_id == workshop_id, Membership.person_id.in_(ids))).all())
+    return {person_id: found.get(person_id) or "" for person_id in ids}
 
 
 def participant_count(workshop_id: int) -> int:
@@ -270,12 +282,12 @@ def round_people(round_: BreakoutRound) -> tuple[list[core.Person], dict[int, Pe
     """
     facilitators = set().union(*(g.person_ids for g in round_.groups if g.kind == GroupKind.FACILITATORS))
     people, by_id = [], {}
-    for person, role in _members(round_.workshop_id):
+    for person, role, country in _members(round_.workshop_id):
         staff = role in STAFF_ROLES
         if staff and person.id not in facilitators:
             continue
         core_role = ("moderator" if staff else "facilitator") if person.id in facilitators else "participant"
-        people.append(core.Person(person.id, person.country or "", person.organization or "", core_role,
+        people.append(core.Person(person.id, country or "", person.organization or "", core_role,
                                   person.name, person.email))
         by_id[person.id] = person
     return people, by_id
@@ -340,7 +352,7 @@ def _person_lookup(workshop_id: int) -> dict[str, int]:
     """Members by email and by name (names only where unique), both without case."""
     lookup: dict[str, int] = {}
     names: dict[str, list[int]] = defaultdict(list)
-    for person, _ in _members(workshop_id):
+    for person, _, _ in _members(workshop_id):
         lookup[person.email.casefold()] = person.id
         names[person.name.casefold()].append(person.id)
     for name, ids in names.items():
@@ -488,8 +500,10 @@ def preview(round_: BreakoutRound) -> Preview | None:
     people, _ = round_people(round_)
     in_round = {p.id for p in people}
     # People assigned but no longer in the round (left the workshop, no longer a facilitator) still count here.
-    people += [core.Person(p.id, p.country or "", p.organization or "", name=p.name, email=p.email)
-               for room_members in members.values() for p in room_members if p.id not in in_round]
+    others = [p for room_members in members.values() for p in room_members if p.id not in in_round]
+    countries = _countries(round_.workshop_id, (p.id for p in others))
+    people += [core.Person(p.id, countries[p.id], p.organization or "", name=p.name, email=p.email)
+               for p in others]
     split = core.Assignment(tuple(tuple(p.id for p in members[room.id]) for room in round_.rooms))
     quality = core.quality(split, people, history(round_), constraints_of(round_))
     views = [RoomView(room, members[room.id], quality.countries[i]) for i, room in enumerate(round_.rooms)]
@@ -850,10 +864,11 @@ def notes_rows(round_: BreakoutRound) -> list[tuple]:
 
 def assignment_rows(round_: BreakoutRound) -> list[tuple]:
     rows = db.session.execute(
-        select(BreakoutRoom.position, BreakoutRoom.name, Person.name, Person.email, Person.country,
+        select(BreakoutRoom.position, BreakoutRoom.name, Person.name, Person.email, Membership.country,
                Person.organization, BreakoutAssignment.source, BreakoutAssignment.assigned_at)
         .join(BreakoutAssignment, BreakoutAssignment.room_id == BreakoutRoom.id)
         .join(Person, Person.id == BreakoutAssignment.person_id)
+        .outerjoin(Membership, (Membership.person_id == Person.id) & (Membership.workshop_id == round_.workshop_id))
         .where(BreakoutAssignment.round_id == round_.id).order_by(BreakoutRoom.position, Person.name))
     return [(position + 1, room, name, email, country or "", organization, source.value, at.isoformat())
             for position, room, name, email, country, organization, source, at in rows]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from workshop.accounts import services as accounts
 from workshop.accounts.models import Invite, Person
 from workshop.agenda.models import AgendaSession, SessionKind
-from workshop.db import db
+from workshop.db import db, utcnow
 from workshop.demo import data
 from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
 
@@ -38,7 +38,8 @@ def _staff(entry: dict, role: Role, workshop: Workshop) -> tuple[Person, str]:
     password = secrets.token_urlsafe(9)
     accounts.set_password(person, password)
     person.can_create_workshops = role == Role.ORGANIZER
-    db.session.add(Membership(workshop=workshop, person=person, role=role, origin=Origin.LOCAL))
+    db.session.add(Membership(workshop=workshop, person=person, role=role, origin=Origin.LOCAL,
+                              country=person.country, country_confirmed_at=utcnow()))
     return person, password
 
 
@@ -88,8 +89,10 @@ def seed_demo() -> DemoAccounts:
     for entry in data.PARTICIPANTS:
         person = accounts.create_person(email=entry["email"], name=entry["name"], country=entry["country"],
                                         organization=entry["organization"], timezone=entry["timezone"])
+        # Nominated by the secretariat, as an import: the country is confirmed.
         db.session.add(Membership(workshop=workshop, person=person, role=Role.PARTICIPANT,
-                                  origin=Origin(entry["origin"])))
+                                  origin=Origin(entry["origin"]), country=person.country,
+                                  country_confirmed_at=utcnow()))
         invites.append(accounts.issue_invite(person, workshop))
     db.session.flush()
     _seed_agenda(workshop, moderator)

@@ -26,7 +26,7 @@ from workshop.accounts.models import Person
 from workshop.db import db
 from workshop.live.broadcast import coalescer, emit_fragment, session_hooks
 from workshop.live.rooms import desk_room, workshop_room
-from workshop.workshops.models import Workshop
+from workshop.workshops.models import Membership, Workshop
 
 log = logging.getLogger(__name__)
 
@@ -337,8 +337,11 @@ def online_state(workshop, with_names: bool) -> dict:
     people, version = presence().online(workshop.id)
     names = []
     if with_names and people:
+        # The country each person has in this workshop (their membership's), not their profile's.
         names = list(db.session.execute(
-            select(Person.name, Person.country).where(Person.id.in_(people)).order_by(Person.name)))
+            select(Person.name, Membership.country)
+            .outerjoin(Membership, (Membership.person_id == Person.id) & (Membership.workshop_id == workshop.id))
+            .where(Person.id.in_(people)).order_by(Person.name)))
     return {"workshop": workshop, "count": len(people), "names": names, "version": version}
 
 

@@ -56,15 +56,16 @@ def _state_filter() -> ReportState | None:
 @requires(Action.VIEW_WORKSHOP)
 def dashboard(workshop: Workshop, membership: Membership):
     if not services.is_organizer(membership):
-        own = services.slot_for_country(workshop, current_user.country)
-        return render_template("reports/overview.html", workshop=workshop, own=own,
+        own, waiting = services.own_slot(workshop, membership)
+        return render_template("reports/overview.html", workshop=workshop, own=own, waiting=waiting,
                                published=services.published_slots(workshop),
-                               may_upload=own is not None and services.may_upload(own, membership, current_user))
+                               may_upload=own is not None and services.may_upload(own, membership))
     state = _state_filter()
     return render_template("reports/dashboard.html", workshop=workshop, state=state,
                            slots=services.slots_of(workshop, state), counts=services.counts(workshop),
                            versions=services.row_versions(workshop), counts_version=services.counts_version(workshop),
                            missing_countries=services.countries_without_slot(workshop), form=SlotForm(),
+                           waiting_count=services.waiting_count(workshop),
                            clock=_clock(workshop), server_max_mb=_server_max_mb())
 
 
@@ -80,6 +81,7 @@ def create_slots(workshop: Workshop, membership: Membership):
                                versions=services.row_versions(workshop),
                                counts_version=services.counts_version(workshop),
                                missing_countries=services.countries_without_slot(workshop), form=form,
+                               waiting_count=services.waiting_count(workshop),
                                clock=_clock(workshop), server_max_mb=_server_max_mb(), form_open=True), status
     flash(f"Created {len(slots)} report slot{'s' if len(slots) != 1 else ''}.", "success")
     return redirect(url_for("reports.dashboard", code=workshop.code))
@@ -88,16 +90,17 @@ def create_slots(workshop: Workshop, membership: Membership):
 def _slot_page(workshop: Workshop, membership: Membership, slot: ReportSlot, form: SlotForm | None = None,
                review_form: ReviewForm | None = None, status: int = 200):
     organizer = services.is_organizer(membership)
-    if not organizer and not services.may_see_all_versions(slot, membership, current_user) \
+    if not organizer and not services.may_see_all_versions(slot, membership) \
             and slot.state != ReportState.PUBLISHED:
-        abort(403, "This report is not published: only the organizers and the country's participants can see it.")
+        abort(403, services.not_published_message(slot, membership))
     if organizer and form is None:
         form = SlotForm(obj=slot, allowed_kinds=sorted(slot.kinds))
         if slot.due_at is not None:
             form.due_at.data = slot.due_at.astimezone(_host_zone(workshop)).replace(tzinfo=None)
     return render_template("reports/slot.html", workshop=workshop, slot=slot, organizer=organizer,
-                           all_versions=services.may_see_all_versions(slot, membership, current_user),
-                           may_upload=services.may_upload(slot, membership, current_user),
+                           all_versions=services.may_see_all_versions(slot, membership),
+                           may_upload=services.may_upload(slot, membership),
+                           waiting=services.waits_for(slot, membership),
                            form=form, review_form=review_form or ReviewForm(), action_form=ActionForm(),
                            events=services.events_of(workshop, slot) if organizer else [],
                            clock=_clock(workshop), review_actions=services.REVIEW), status
@@ -134,7 +137,7 @@ def upload(workshop: Workshop, membership: Membership, slot_id: int):
     slot = _slot_or_404(workshop, slot_id)
     page = url_for("reports.slot_page", code=workshop.code, slot_id=slot.id)
     try:
-        services.check_may_upload(slot, membership, current_user)  # before the body is read
+        services.check_may_upload(slot, membership)  # before the body is read
         try:
             chosen = request.files.get("file")
         except RequestEntityTooLarge:
@@ -161,7 +164,7 @@ def upload(workshop: Workshop, membership: Membership, slot_id: int):
 @requires(Action.VIEW_WORKSHOP)
 def download(workshop: Workshop, membership: Membership, slot_id: int, number: int):
     slot = _slot_or_404(workshop, slot_id)
-    version = services.downloadable_version(slot, number, membership, current_user)
+    version = services.downloadable_version(slot, number, membership)
     return send_stored(version.stored_file)
 
 

@@ -59,13 +59,21 @@ def slot_for_country(workshop: Workshop, country: str | None) -> ReportSlot | No
 
 
 def countries_without_slot(workshop: Workshop) -> list[str]:
-    """Countries of the workshop's participants that have no slot yet, by code."""
+    """Confirmed countries of the workshop's participants that have no slot yet, by code."""
     have = select(ReportSlot.country).where(ReportSlot.workshop_id == workshop.id)
     return list(db.session.scalars(
-        select(Person.country).join(Membership, Membership.person_id == Person.id)
+        select(Membership.country)
         .where(Membership.workshop_id == workshop.id, Membership.role == Role.PARTICIPANT,
-               Person.country.is_not(None), Person.country.not_in(have))
-        .distinct().order_by(Person.country)))
+               Membership.country.is_not(None), Membership.country_confirmed_at.is_not(None),
+               Membership.country.not_in(have))
+        .distinct().order_by(Membership.country)))
+
+
+def waiting_count(workshop: Workshop) -> int:
+    """Participants whose declared country no organizer has confirmed yet (they make no slot)."""
+    return db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.workshop_id == workshop.id, Membership.role == Role.PARTICIPANT,
+        Membership.country.is_not(None), Membership.country_confirmed_at.is_(None)))
 
 
 def clean_slot_fields(data: dict, host_zone: ZoneInfo, max_mb_allowed: int) -> dict:
@@ -103,8 +111,9 @@ def create_slots(workshop: Workshop, data: dict, actor: Person, host_zone: ZoneI
     fields = clean_slot_fields(data, host_zone, max_mb_allowed)
     countries = countries_without_slot(workshop)
     if not countries:
-        raise ValidationError({"countries": "Every participating country already has a slot "
-                                            "(countries come from the participants' profiles)."}, status=409)
+        raise ValidationError({"countries": "Every participating country already has a slot (countries come "
+                                            "from the participants' confirmed countries on the People page)."},
+                              status=409)
     slots = [ReportSlot(workshop_id=workshop.id, country=country, **fields) for country in countries]
     db.session.add_all(slots)
     try:
@@ -135,17 +144,52 @@ def is_organizer(membership: Membership | None) -> bool:
     return can(membership, Action.MANAGE_REPORTS)
 
 
-def is_own_country(slot: ReportSlot, membership: Membership | None, person: Person) -> bool:
-    return can(membership, Action.SUBMIT_OWN_REPORT) and person.country == slot.country
+# The one rule for "own country": the country on the person's membership of this workshop, once confirmed
+# (imported and staff members are confirmed as they are added; a self-registrant's waits for an organizer).
+# Not the person's profile country: that is shared by all their workshops and declared by themselves.
+
+def confirmed_country(membership: Membership | None) -> str | None:
+    """The country whose report the member may read unpublished and upload to; None until it is confirmed."""
+    if membership is None or membership.country_confirmed_at is None:
+        return None
+    return membership.country
 
 
-def check_may_upload(slot: ReportSlot, membership: Membership | None, person: Person) -> None:
+def waits_for(slot: ReportSlot, membership: Membership | None) -> bool:
+    """The member declared this slot's country and an organizer has not confirmed it yet."""
+    return (membership is not None and can(membership, Action.SUBMIT_OWN_REPORT) and membership.country_waiting
+            and membership.country == slot.country)
+
+
+def own_slot(workshop: Workshop, membership: Membership | None) -> tuple[ReportSlot | None, bool]:
+    """The slot of the member's country, and whether it is still waiting for the organizers' confirmation."""
+    if membership is None:
+        return None, False
+    country = confirmed_country(membership)
+    if country is not None:
+        return slot_for_country(workshop, country), False
+    slot = slot_for_country(workshop, membership.country)
+    return slot, slot is not None and waits_for(slot, membership)
+
+
+def waiting_message(slot: ReportSlot) -> str:
+    return (f"Your country ({country_name(slot.country)}) is waiting for the organizers' confirmation. Until they "
+            "confirm it, you can see only published reports and cannot upload.")
+
+
+def is_own_country(slot: ReportSlot, membership: Membership | None) -> bool:
+    return can(membership, Action.SUBMIT_OWN_REPORT) and confirmed_country(membership) == slot.country
+
+
+def check_may_upload(slot: ReportSlot, membership: Membership | None) -> None:
     if is_organizer(membership):
         return
     if not can(membership, Action.SUBMIT_OWN_REPORT):
         raise ValidationError({"file": "Only organizers and the country's participants can upload reports."},
                               status=403)
-    if person.country != slot.country:
+    if waits_for(slot, membership):
+        raise ValidationError({"file": waiting_message(slot)}, status=403)
+    if not is_own_country(slot, membership):
         raise ValidationError({"file": f"You can upload only your own country's report, not "
                                        f"{country_name(slot.country)}'s."}, status=403)
     if not slot.participants_may_upload:
@@ -156,30 +200,34 @@ def check_may_upload(slot: ReportSlot, membership: Membership | None, person: Pe
                                        "if it needs to change."}, status=409)
 
 
-def may_upload(slot: ReportSlot, membership: Membership | None, person: Person) -> bool:
+def may_upload(slot: ReportSlot, membership: Membership | None) -> bool:
     try:
-        check_may_upload(slot, membership, person)
+        check_may_upload(slot, membership)
     except ValidationError:
         return False
     return True
 
 
-def may_see_all_versions(slot: ReportSlot, membership: Membership | None, person: Person) -> bool:
-    return is_organizer(membership) or is_own_country(slot, membership, person)
+def may_see_all_versions(slot: ReportSlot, membership: Membership | None) -> bool:
+    return is_organizer(membership) or is_own_country(slot, membership)
 
 
-def downloadable_version(slot: ReportSlot, number: int, membership: Membership | None,
-                         person: Person) -> ReportVersion:
-    """The version the person may download, or ValidationError 404/403."""
+def not_published_message(slot: ReportSlot, membership: Membership | None) -> str:
+    if waits_for(slot, membership):
+        return waiting_message(slot)
+    return "This report is not published: only the organizers and the country's participants can see it."
+
+
+def downloadable_version(slot: ReportSlot, number: int, membership: Membership | None) -> ReportVersion:
+    """The version the member may download, or ValidationError 404/403."""
     version = next((v for v in slot.versions if v.number == number), None)
     if version is None or (version.removed_at is not None and not is_organizer(membership)):
         raise ValidationError({"version": "There is no such version of this report."}, status=404)
-    if may_see_all_versions(slot, membership, person):
+    if may_see_all_versions(slot, membership):
         return version
     if slot.state == ReportState.PUBLISHED and version is slot.latest:
         return version
-    raise ValidationError({"version": "This report is not published: only the organizers and the country's "
-                                      "participants can download it."}, status=403)
+    raise ValidationError({"version": not_published_message(slot, membership)}, status=403)
 
 
 # Uploads ---------------------------------------------------------------------------------------
@@ -204,7 +252,7 @@ def upload(slot: ReportSlot, file_storage: FileStorage, person: Person, membersh
     Raises ValidationError (403, 409, or the upload module's 400/413/507).
     Earlier versions are never touched.
     """
-    check_may_upload(slot, membership, person)
+    check_may_upload(slot, membership)
     stored = store_upload(file_storage, allowed_kinds=slot.kinds, max_bytes=slot.max_bytes, uploader=person)
     # Stored first, locked second: no row lock is held while a slow connection streams its file.
     db.session.execute(select(ReportSlot.id).where(ReportSlot.id == slot.id).with_for_update())

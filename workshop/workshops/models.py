@@ -72,6 +72,16 @@ class Membership(db.Model):
     role: Mapped[Role] = mapped_column(string_enum(Role))
     origin: Mapped[Origin] = mapped_column(string_enum(Origin), default=Origin.OVERSEAS)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The country (ISO 3166-1 alpha-2) that counts for this workshop's country reports. It counts only once
+    # confirmed: imported members and staff are confirmed as they are added; a self-registrant's declared
+    # country waits for an organizer (People page). The confirmation is written to the workshop's audit log.
+    country: Mapped[str | None] = mapped_column(String(2))
+    country_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     workshop: Mapped[Workshop] = relationship(back_populates="memberships")
     person: Mapped[Person] = relationship(back_populates="memberships")
+
+    @property
+    def country_waiting(self) -> bool:
+        """A declared country that an organizer has not confirmed yet: it gives no access to country reports."""
+        return self.country is not None and self.country_confirmed_at is None

@@ -15,7 +15,7 @@ from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.forms import submit
-from workshop.urls import BASE_URL_MISSING, external_url
+from workshop.urls import BASE_URL_MISSING, BaseUrlMissing, external_url
 from workshop.agenda.routes import now_next_context
 from workshop.live.presence import online_state
 from workshop.mail import mail_configured
@@ -209,7 +209,7 @@ def revoke_invite(workshop: Workshop, membership: Membership, person_id: int):
 @blueprint.get("/w/<code>/invites.csv")
 @requires(Action.MANAGE_PEOPLE)
 def invites_csv(workshop: Workshop, membership: Membership):
-    rows = [(m.person.name, m.person.email, m.person.country or "", m.person.organization, m.role.value,
+    rows = [(m.person.name, m.person.email, m.country or "", m.person.organization, m.role.value,
              m.origin.value, link or "", invite.expires_at.date().isoformat() if invite else "")
             for m, invite, link in _people_rows(workshop, "")]
     return csv_response(f"{workshop.code}-invites.csv",
@@ -255,10 +255,55 @@ def join(code: str):
     if not workshop.join_enabled:
         abort(403, "Self-registration is closed for this workshop. Use the invite link the organizers sent you.")
     form = JoinForm(join_code=request.args.get("key", ""))
-    person, status = submit(form, lambda: services.register_with_join_code(
+    by_email = mail_configured()
+    registration, status = submit(form, lambda: services.register_with_join_code(
         workshop, join_code=form.join_code.data, name=form.name.data, email=form.email.data,
-        country=form.country.data, organization=form.organization.data or "", timezone=form.timezone.data or "UTC"))
-    if person is not None:
-        login_user(person, remember=True)
+        country=form.country.data, organization=form.organization.data or "", timezone=form.timezone.data or "UTC",
+        by_email=by_email))
+    if registration is None:
+        return render_template("workshops/join.html", workshop=workshop, form=form), status
+    if by_email:
+        # The same answer whether or not the address had an account: what differs goes to the address.
+        return _answer_join_by_email(workshop, form, registration)
+    if registration.new_account:
+        # Without mail this is the only way in, so a new account is signed in at once (see README).
+        login_user(registration.person, remember=True)
         return redirect(url_for("workshops.home", code=workshop.code))
-    return render_template("workshops/join.html", workshop=workshop, form=form), status
+    # An existing account is never signed in by a form anyone can fill in.
+    return render_template("workshops/joined.html", workshop=workshop, email=None)
+
+
+JOIN_MAIL_FAILED = ("We could not send the email just now. Please try again in a few minutes; "
+                    "if it keeps failing, contact the organizers.")
+
+
+def _answer_join_by_email(workshop: Workshop, form: JoinForm, registration: services.Registration):
+    """Email the address after the registration is committed; a resubmission after a failure sends it again."""
+    try:
+        invitations.send_join_mail(registration, workshop)
+    except (OSError, smtplib.SMTPException, BaseUrlMissing) as error:
+        db.session.rollback()
+        current_app.logger.warning("join mail for %s not sent: %s", workshop.code, error)
+        form.form_errors.append(JOIN_MAIL_FAILED)
+        return render_template("workshops/join.html", workshop=workshop, form=form), 502
+    db.session.commit()
+    return render_template("workshops/joined.html", workshop=workshop, email=registration.email)
+
+
+# Countries of self-registered participants ------------------------------------------------
+
+@blueprint.post("/w/<code>/people/<int:person_id>/country/confirm")
+@requires(Action.MANAGE_PEOPLE)
+def confirm_country(workshop: Workshop, membership: Membership, person_id: int):
+    """Confirm a member's country for the workshop's reports, corrected first if the form gives another."""
+    member = _member_or_404(workshop, person_id)
+    try:
+        changed = services.confirm_country(workshop, member, current_user, request.form.get("country", ""))
+    except ValidationError as error:
+        db.session.rollback()
+        abort(error.status, " ".join(error.errors.values()))
+    db.session.commit()
+    country = accounts.country_name(member.country)
+    flash(f"{member.person.name}'s country is confirmed: {country}. Their country's report is open to them."
+          if changed else f"{member.person.name}'s country was already confirmed as {country}.", "success")
+    return redirect(url_for("workshops.people", code=workshop.code))

@@ -10,9 +10,10 @@ from datetime import date
 from sqlalchemy import func, or_, select
 
 from workshop.accounts import services as accounts
-from workshop.accounts.models import Person
+from workshop.accounts.models import Invite, Person
+from workshop.audit.services import record
 from workshop.csvio import read_csv
-from workshop.db import db
+from workshop.db import db, utcnow
 from workshop.errors import ValidationError
 from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
 
@@ -84,7 +85,8 @@ def create_workshop(creator: Person, data: dict) -> Workshop:
     if workshop.join_enabled:
         workshop.join_code = new_join_code()
     db.session.add(workshop)
-    db.session.add(Membership(workshop=workshop, person=creator, role=Role.ORGANIZER, origin=Origin.LOCAL))
+    db.session.add(Membership(workshop=workshop, person=creator, role=Role.ORGANIZER, origin=Origin.LOCAL,
+                              country=creator.country, country_confirmed_at=utcnow() if creator.country else None))
     return workshop
 
 
@@ -121,18 +123,60 @@ def members(workshop: Workshop, query: str = "", role: Role | None = None) -> li
         statement = statement.where(or_(func.lower(Person.name).contains(word, autoescape=True),
                                         func.lower(Person.email).contains(word, autoescape=True),
                                         func.lower(Person.organization).contains(word, autoescape=True),
-                                        func.lower(Person.country) == word))
+                                        func.lower(Membership.country) == word))
     return list(db.session.scalars(statement))
 
 
-def add_member(workshop: Workshop, person: Person, role: Role, origin: Origin = Origin.OVERSEAS) -> Membership:
-    existing = db.session.scalar(select(Membership).where(
-        Membership.workshop_id == workshop.id, Membership.person_id == person.id)) if person.id else None
+def membership_of(workshop: Workshop, person: Person) -> Membership | None:
+    if person.id is None:
+        return None
+    return db.session.scalar(select(Membership).where(Membership.workshop_id == workshop.id,
+                                                      Membership.person_id == person.id))
+
+
+def add_member(workshop: Workshop, person: Person, role: Role, origin: Origin = Origin.OVERSEAS, *,
+               country: str | None = None, confirmed: bool = True) -> Membership:
+    """Add the person; ``country`` (default: their profile's) is the one that counts for the workshop's reports.
+
+    ``confirmed=False`` (self-registration) leaves it waiting for an organizer: until then it gives no access
+    to any country's report.
+    """
+    existing = membership_of(workshop, person)
     if existing is not None:
         raise ValidationError({"email": f"{person.email} is already in this workshop as {existing.role}."}, status=409)
-    membership = Membership(workshop=workshop, person=person, role=role, origin=origin)
+    country = country or person.country
+    membership = Membership(workshop=workshop, person=person, role=role, origin=origin, country=country,
+                            country_confirmed_at=utcnow() if confirmed and country else None)
     db.session.add(membership)
     return membership
+
+
+# Countries: a self-registrant's counts once an organizer confirms it ----------------------------------
+
+MAX_COUNTRY_TEXT = 60
+
+
+def confirm_country(workshop: Workshop, membership: Membership, actor: Person, country: str = "") -> bool:
+    """Confirm the member's country, corrected to ``country`` if one is given; False if nothing changed.
+
+    Raises ValidationError (400) for an unknown country or a member with none; nothing is written then.
+    """
+    text = (country or "").strip()
+    if len(text) > MAX_COUNTRY_TEXT:
+        raise ValidationError({"country": "Unknown country: use an ISO 3166 code such as NP or LK."})
+    code = accounts.country_code(text) if text else membership.country
+    if code is None:
+        raise ValidationError({"country": "This person has no country yet: type it in before confirming."})
+    before = membership.country
+    if code == before and membership.country_confirmed_at is not None:
+        return False
+    membership.country = code
+    membership.country_confirmed_at = utcnow()
+    detail = accounts.country_name(code)
+    if before and before != code:
+        detail += f" (declared {accounts.country_name(before)})"
+    record(workshop.id, actor, "country confirmed", subject=membership.person, detail=detail)
+    return True
 
 
 def add_staff(workshop: Workshop, *, name: str, email: str, role: Role) -> tuple[Membership, str | None]:
@@ -243,7 +287,9 @@ def apply_import(workshop: Workshop, preview: ImportPreview) -> int:
             person = Person(email=row.email, name=row.name, country=row.country, organization=row.organization,
                             timezone="UTC")
             db.session.add(person)
-        add_member(workshop, person, row.role, row.origin)
+        # The organizers' list is the confirmation: its country counts here, for an existing account too
+        # (whose profile, and whatever it declared in other workshops, stays as it was).
+        add_member(workshop, person, row.role, row.origin, country=row.country, confirmed=True)
         accounts.issue_invite(person, workshop)
     return len(preview.rows)
 
@@ -261,17 +307,67 @@ def _browser_timezone(name: str) -> str:
         return "UTC"
 
 
+@dataclass
+class Registration:
+    """What a join form did. The visitor is told the same whether or not the email had an account."""
+
+    person: Person
+    email: str
+    new_account: bool
+    # The invite link to email (None: the person signs in with their password, or nothing is to be sent).
+    invite: Invite | None = None
+    already_member: bool = False
+
+
+def _check_join_fields(name: str, country: str, organization: str) -> tuple[str, str, str]:
+    """Every field is checked the same way whether or not the email has an account: errors reveal nothing."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A name is required."})
+    if len(name) > 200:
+        raise ValidationError({"name": "The name is longer than 200 characters."})
+    organization = organization.strip()
+    if len(organization) > 300:
+        raise ValidationError({"organization": "The organization is longer than 300 characters."})
+    return name, accounts.country_code(country), organization
+
+
+def _link_to_email(person: Person, workshop: Workshop) -> Invite | None:
+    """The invite link to email: the current one if it still works (re-registering must not end the sessions
+    the person's link opened), else a new one; None for an account with a password, which signs in with it."""
+    if person.password_hash is not None or person.deleted_at is not None:
+        return None
+    current = accounts.current_invite(person.id, workshop.id)
+    if current is not None and current.expires_at > utcnow():
+        return current
+    return accounts.issue_invite(person, workshop)
+
+
 def register_with_join_code(workshop: Workshop, *, join_code: str, name: str, email: str, country: str,
-                            organization: str, timezone: str) -> Person:
+                            organization: str, timezone: str, by_email: bool) -> Registration:
+    """Register a participant with the join code; their declared country waits for an organizer.
+
+    An email that already has an account is never signed in here and its account is not changed: the holder
+    is added as a participant (if not a member yet) and, ``by_email``, gets an email saying so and how to sign
+    in. A new account gets an invite link by email when ``by_email``, else the caller signs it in at once.
+    """
     if not workshop.join_enabled or not workshop.join_code:
         raise ValidationError({"join_code": "Self-registration is closed for this workshop."}, status=403)
     if not secrets.compare_digest(join_code.strip().upper(), workshop.join_code):
         raise ValidationError({"join_code": "That join code is not right."}, status=403)
     email = accounts.normalize_email(email)
-    if accounts.find_person(email) is not None:
-        raise ValidationError({"email": "This email is already registered. Use your personal invite link, "
-                                        "or ask the organizers to send it again."}, status=409)
-    person = accounts.create_person(email=email, name=name, country=country, organization=organization,
-                                    timezone=_browser_timezone(timezone))
-    add_member(workshop, person, Role.PARTICIPANT, Origin.OVERSEAS)
-    return person
+    name, code, organization = _check_join_fields(name, country, organization)
+    person = accounts.find_person(email)
+    if person is None:
+        person = accounts.create_person(email=email, name=name, country=code, organization=organization,
+                                        timezone=_browser_timezone(timezone))
+        add_member(workshop, person, Role.PARTICIPANT, Origin.OVERSEAS, country=code, confirmed=False)
+        db.session.flush()
+        return Registration(person, email, True, accounts.issue_invite(person, workshop) if by_email else None)
+    if person.deleted_at is not None:
+        return Registration(person, email, False)
+    already = membership_of(workshop, person) is not None
+    if not already:
+        add_member(workshop, person, Role.PARTICIPANT, Origin.OVERSEAS, country=code, confirmed=False)
+    return Registration(person, email, False, _link_to_email(person, workshop) if by_email else None,
+                        already_member=already)
