@@ -488,3 +488,31 @@ def test_pages_whose_address_is_a_secret_send_no_referrer(app, make):
     for path in (f"/invite/{accounts.invite_token(invite)}", f"/password/{token}"):
         assert app.test_client().get(path).headers["Referrer-Policy"] == "no-referrer", path
     assert app.test_client().get("/login").headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+# Self-registration -----------------------------------------------------------------------------------
+
+JOIN = {"join_code": "ABCD2345", "name": "Sita Sharma", "email": "sita@example.org", "country": "Nepal",
+        "organization": "PPMO", "timezone": "Asia/Kathmandu"}
+
+
+def test_a_self_registrant_is_signed_in_through_an_invite_that_organizers_can_revoke(app, make):
+    workshop = make.workshop(join_enabled=True, join_code="ABCD2345")
+    _, organizer_client = signed_in_organizer(app, make, workshop)
+    browser = app.test_client()
+    assert make.post(browser, f"/join/{workshop.code}", JOIN).status_code == 302
+    assert browser.get(f"/w/{workshop.code}/").status_code == 200
+    sita = db.session.scalar(select(Person).where(Person.email == "sita@example.org"))
+    assert "member added" in audit_actions(workshop)
+
+    make.post(organizer_client, f"/w/{workshop.code}/people/{sita.id}/invite/revoke")
+    assert browser.get(f"/w/{workshop.code}/").status_code == 401
+
+
+def test_the_join_form_is_rate_limited_per_email(app, make):
+    app.config["PASSWORD_LINKS_PER_HOUR"] = 2
+    workshop = make.workshop(join_enabled=True, join_code="ABCD2345")
+    existing = make.person(password=PASSWORD)
+    statuses = [make.post(app.test_client(), f"/join/{workshop.code}", {**JOIN, "email": existing.email}).status_code
+                for _ in range(3)]
+    assert statuses == [200, 200, 429]

@@ -10,16 +10,19 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
-from workshop.accounts import services as accounts
+from workshop.accounts import mailing, services as accounts
+from workshop.audit.services import record
 from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.errors import ValidationError
+from workshop.extensions import limiter
 from workshop.forms import submit
 from workshop.urls import BASE_URL_MISSING, BaseUrlMissing, external_url
 from workshop.agenda.routes import now_next_context
 from workshop.live.presence import online_state
+from workshop.live.access import end_live_access
 from workshop.mail import mail_configured
-from workshop.permissions import Action, can, requires, requires_workshop_creator
+from workshop.permissions import Action, Reason, can, requires, requires_workshop_creator
 from workshop.workshops import invitations, services
 from workshop.workshops.forms import (ActionForm, ImportConfirmForm, ImportUploadForm, JoinForm, StaffForm,
                                       WorkshopForm)
@@ -33,7 +36,8 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    return render_template("workshops/index.html", entries=services.workshops_of(current_user))
+    entries = services.workshops_of(current_user, only=accounts.invite_workshop_id(current_user))
+    return render_template("workshops/index.html", entries=entries)
 
 
 @blueprint.route("/workshops/new", methods=["GET", "POST"])
@@ -85,11 +89,12 @@ def _people_rows(workshop: Workshop, query: str):
 def people(workshop: Workshop, membership: Membership):
     query = request.args.get("q", "")[:100]
     rows = _people_rows(workshop, query)
+    table = dict(workshop=workshop, rows=rows, action=ActionForm(), mail_configured=mail_configured(),
+                 shared=services.people_in_other_workshops(workshop))
     if request.headers.get("HX-Request") == "true":
-        return render_template("workshops/_people_table.html", workshop=workshop, rows=rows, action=ActionForm())
-    return render_template("workshops/people.html", workshop=workshop, rows=rows, query=query,
-                           action=ActionForm(), upload=ImportUploadForm(), staff=StaffForm(),
-                           mail_configured=mail_configured(),
+        return render_template("workshops/_people_table.html", **table)
+    return render_template("workshops/people.html", query=query, upload=ImportUploadForm(), staff=StaffForm(),
+                           **table,
                            join_link=external_url("workshops.join", code=workshop.code))
 
 
@@ -133,7 +138,7 @@ def import_confirm(workshop: Workshop, membership: Membership):
     if len(data) > MAX_IMPORT_BYTES:
         return _import_problem(workshop, TOO_LARGE, 413)
     preview = services.preview_import(workshop, data)
-    count = services.apply_import(workshop, preview)
+    count = services.apply_import(workshop, preview, current_user)
     db.session.commit()
     skipped = f" {len(preview.errors)} row(s) with errors were skipped." if preview.errors else ""
     flash(f"Imported {count} participant(s).{skipped}", "success")
@@ -146,15 +151,34 @@ def add_staff(workshop: Workshop, membership: Membership):
     form = StaffForm()
     if not form.validate_on_submit():
         abort(400, "Give a name, an email and a role.")
-    member, password = services.add_staff(workshop, name=form.name.data, email=form.email.data,
-                                          role=Role(form.role.data))
+    role = Role(form.role.data)
+    added = services.add_staff(workshop, current_user, name=form.name.data, email=form.email.data, role=role,
+                               mail_ready=mail_configured())
     db.session.commit()
-    if password:
-        flash(f"{member.person.name} can sign in as {member.person.email} with the password {password} "
-              "(shown once: pass it on privately).", "success")
-    else:
-        flash(f"{member.person.name} added as {member.role}; they sign in with their existing password.", "success")
+    person = added.membership.person
+    if added.password_token:
+        link = external_url("accounts.password_link", token=added.password_token)
+        flash(f"{form.email.data} added as {role}. Email is not set up here, so pass them this one-time link "
+              f"privately; it sets their password and works once, for one hour: {link}", "success")
+        return redirect(url_for("workshops.people", code=workshop.code))
+    if mail_configured():
+        _send_or_warn(lambda: mailing.send_password_link(person, new_account=True) if added.is_new
+                      else mailing.send_added_notice(person, workshop, role))
+    # The same words whether or not the address already had an account: the page must not tell.
+    flash(f"{form.email.data} added as {role}." + (" They have been emailed how to sign in." if mail_configured()
+                                                    else " They sign in with their own account."), "success")
     return redirect(url_for("workshops.people", code=workshop.code))
+
+
+def _send_or_warn(send) -> None:
+    """Mail after the change is committed: a mail server that fails is said on the page, the change stands."""
+    try:
+        send()
+    except (OSError, smtplib.SMTPException, BaseUrlMissing) as error:
+        db.session.rollback()
+        current_app.logger.warning("sending account mail failed: %s", error)
+        flash(f"The mail server did not accept the message ({error}). Try again later from the People page.",
+              "error")
 
 
 def _member_or_404(workshop: Workshop, person_id: int) -> Membership:
@@ -171,16 +195,17 @@ def _require_action_form() -> None:
         abort(400, "The form had expired. Reload the page and try again.")
 
 
-@blueprint.post("/w/<code>/people/<int:person_id>/password")
+@blueprint.post("/w/<code>/people/<int:person_id>/password-link")
 @requires(Action.MANAGE_PEOPLE)
-def reset_password(workshop: Workshop, membership: Membership, person_id: int):
+def send_password_link(workshop: Workshop, membership: Membership, person_id: int):
     member = _member_or_404(workshop, person_id)
-    if member.role == Role.PARTICIPANT:
-        abort(400, "Participants sign in with their invite link, not a password.")
-    password = accounts.reset_password(member.person)
-    db.session.commit()
-    flash(f"New password for {member.person.email}: {password} (shown once; their other sessions are signed out).",
-          "success")
+    if not mail_configured():
+        abort(400, "Email is not set up on this server (WORKSHOP_SMTP_HOST), so a password link cannot reach "
+                   f"{member.person.name}. The server's operator can set a password with "
+                   "“flask --app workshop reset-password”.")
+    record(workshop.id, current_user, "password link sent", subject=member.person)
+    _send_or_warn(lambda: mailing.send_password_link(member.person))
+    flash(f"A one-time link to set a password has been emailed to {member.person.name}'s own address.", "success")
     return redirect(url_for("workshops.people", code=workshop.code))
 
 
@@ -188,9 +213,13 @@ def reset_password(workshop: Workshop, membership: Membership, person_id: int):
 @requires(Action.MANAGE_PEOPLE)
 def reissue_invite(workshop: Workshop, membership: Membership, person_id: int):
     member = _member_or_404(workshop, person_id)
-    accounts.issue_invite(member.person, workshop)
+    if accounts.issue_invite(member.person, workshop) is None:
+        abort(409, f"{member.person.name} signs in with a password, so no invite link is issued.")
+    record(workshop.id, current_user, "sign-in link issued", subject=member.person)
     db.session.commit()
-    flash(f"New invite link for {member.person.name}; the old one no longer works.", "success")
+    end_live_access(member.person_id, workshop.id, Reason.INVITE_REVOKED)
+    flash(f"New invite link for {member.person.name}; the old one no longer works and its sessions are signed out.",
+          "success")
     return redirect(url_for("workshops.people", code=workshop.code))
 
 
@@ -198,11 +227,36 @@ def reissue_invite(workshop: Workshop, membership: Membership, person_id: int):
 @requires(Action.MANAGE_PEOPLE)
 def revoke_invite(workshop: Workshop, membership: Membership, person_id: int):
     member = _member_or_404(workshop, person_id)
-    invite = accounts.current_invite(member.person_id, workshop.id)
-    if invite is not None:
-        accounts.revoke_invite(invite)
-        db.session.commit()
-    flash(f"Invite link of {member.person.name} withdrawn.", "success")
+    accounts.revoke_invites(member.person_id, workshop.id)
+    record(workshop.id, current_user, "sign-in link revoked", subject=member.person)
+    db.session.commit()
+    end_live_access(member.person_id, workshop.id, Reason.INVITE_REVOKED)
+    flash(f"Invite link of {member.person.name} withdrawn; anyone signed in with it is signed out.", "success")
+    return redirect(url_for("workshops.people", code=workshop.code))
+
+
+@blueprint.post("/w/<code>/people/<int:person_id>/remove")
+@requires(Action.MANAGE_PEOPLE)
+def remove_member(workshop: Workshop, membership: Membership, person_id: int):
+    member = _member_or_404(workshop, person_id)
+    name = member.person.name
+    services.remove_member(workshop, current_user, member.person)
+    db.session.commit()
+    end_live_access(person_id, workshop.id, Reason.REMOVED)
+    flash(f"{name} removed from the workshop. What they contributed stays.", "success")
+    return redirect(url_for("workshops.people", code=workshop.code))
+
+
+@blueprint.post("/w/<code>/people/<int:person_id>/delete")
+@requires(Action.MANAGE_PEOPLE)
+def delete_member_account(workshop: Workshop, membership: Membership, person_id: int):
+    member = _member_or_404(workshop, person_id)
+    name = member.person.name
+    services.delete_member_account(workshop, current_user, member.person)
+    db.session.commit()
+    end_live_access(person_id, None, Reason.SIGNED_OUT)
+    flash(f"The account of {name} is deleted. What they contributed stays, shown as from a former participant.",
+          "success")
     return redirect(url_for("workshops.people", code=workshop.code))
 
 
@@ -247,7 +301,16 @@ def join_qr(workshop: Workshop, membership: Membership):
 
 # Self-registration ------------------------------------------------------------------
 
+def _join_limit() -> str:
+    return f"{current_app.config['PASSWORD_LINKS_PER_HOUR']} per hour"
+
+
+def _join_email_key() -> str:
+    return "join-email:" + (request.form.get("email") or "").strip().lower()
+
+
 @blueprint.route("/join/<code>", methods=["GET", "POST"])
+@limiter.limit(_join_limit, methods=["POST"], key_func=_join_email_key)
 def join(code: str):
     workshop = db.session.scalar(select(Workshop).where(Workshop.code == code))
     if workshop is None:
@@ -266,8 +329,11 @@ def join(code: str):
         # The same answer whether or not the address had an account: what differs goes to the address.
         return _answer_join_by_email(workshop, form, registration)
     if registration.new_account:
-        # Without mail this is the only way in, so a new account is signed in at once (see README).
-        login_user(registration.person, remember=True)
+        # Without mail this is the only way in, so a new account is signed in at once (see README), through
+        # its new invite: the session reaches this workshop alone and ends with the link.
+        person, remember_for = accounts.sign_in_with_invite(registration.invite)
+        db.session.commit()
+        login_user(person, remember=True, duration=remember_for)
         return redirect(url_for("workshops.home", code=workshop.code))
     # An existing account is never signed in by a form anyone can fill in.
     return render_template("workshops/joined.html", workshop=workshop, email=None)

@@ -15,6 +15,7 @@ from workshop.audit.services import record
 from workshop.csvio import read_csv
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
+from workshop.permissions import MEMBER_REMOVED
 from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")
@@ -105,10 +106,12 @@ def new_join_code() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
-def workshops_of(person: Person) -> list[tuple[Workshop, Membership]]:
-    rows = db.session.execute(
-        select(Workshop, Membership).join(Membership).where(Membership.person_id == person.id)
-        .order_by(Workshop.starts_on.desc()))
+def workshops_of(person: Person, only: int | None = None) -> list[tuple[Workshop, Membership]]:
+    """The person's workshops; ``only`` one of them for an invite link's session, which reaches no other."""
+    query = select(Workshop, Membership).join(Membership).where(Membership.person_id == person.id)
+    if only is not None:
+        query = query.where(Workshop.id == only)
+    rows = db.session.execute(query.order_by(Workshop.starts_on.desc()))
     return [(w, m) for w, m in rows]
 
 
@@ -179,19 +182,76 @@ def confirm_country(workshop: Workshop, membership: Membership, actor: Person, c
     return True
 
 
-def add_staff(workshop: Workshop, *, name: str, email: str, role: Role) -> tuple[Membership, str | None]:
-    """Add an organizer or moderator; returns the membership and a new password to show once (None if they had one)."""
+@dataclass
+class StaffAdded:
+    membership: Membership
+    is_new: bool
+    # A one-time password link for a brand-new account, to show once to the organizer when mail is not set up.
+    password_token: str | None = None
+
+
+def add_staff(workshop: Workshop, actor: Person, *, name: str, email: str, role: Role,
+              mail_ready: bool) -> StaffAdded:
+    """Add an organizer or moderator. Nobody gets a credential of an existing account: it gets a notice.
+
+    A new account gets a one-time link to set its own password: emailed by the caller when ``mail_ready``,
+    else returned to show once (the account is brand new and belongs to this workshop alone).
+    """
     if role not in (Role.ORGANIZER, Role.MODERATOR):
         raise ValidationError({"role": "Staff are organizers or moderators."})
     person = accounts.find_person(accounts.normalize_email(email))
-    if person is None:
+    is_new = person is None
+    if is_new:
         person = accounts.create_person(email=email, name=name)
-        db.session.flush()  # fills in column defaults: reset_password below counts up session_version
+        db.session.flush()
     membership = add_member(workshop, person, role, Origin.LOCAL)
     if role == Role.ORGANIZER:
         person.can_create_workshops = True
-    password = accounts.reset_password(person) if person.password_hash is None else None
-    return membership, password
+    record(workshop.id, actor, "member added", subject=person, detail=f"as {role}")
+    token = accounts.issue_password_link(person) if is_new and not mail_ready else None
+    return StaffAdded(membership, is_new, token)
+
+
+def remove_member(workshop: Workshop, actor: Person, person: Person) -> None:
+    """End a person's membership; what they contributed (ballots, questions, notes, reports) stays."""
+    membership = db.session.scalar(select(Membership).where(Membership.workshop_id == workshop.id,
+                                                            Membership.person_id == person.id))
+    if membership is None:
+        raise ValidationError({"person": "That person is not in this workshop."}, status=404)
+    if membership.role == Role.ORGANIZER and _organizer_count(workshop) <= 1:
+        raise ValidationError({"person": "A workshop keeps at least one organizer: add another organizer first."},
+                              status=409)
+    accounts.revoke_invites(person.id, workshop.id)
+    db.session.delete(membership)
+    record(workshop.id, actor, MEMBER_REMOVED, subject=person, detail=f"was {membership.role}")
+
+
+def _organizer_count(workshop: Workshop) -> int:
+    return db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.workshop_id == workshop.id, Membership.role == Role.ORGANIZER))
+
+
+def belongs_elsewhere(person: Person, workshop: Workshop) -> bool:
+    return db.session.scalar(select(Membership.id).where(Membership.person_id == person.id,
+                                                         Membership.workshop_id != workshop.id).limit(1)) is not None
+
+
+def people_in_other_workshops(workshop: Workshop) -> set[int]:
+    """Members of this workshop who also belong to another: only they can delete their account."""
+    here = select(Membership.person_id).where(Membership.workshop_id == workshop.id)
+    return set(db.session.scalars(select(Membership.person_id).where(
+        Membership.person_id.in_(here), Membership.workshop_id != workshop.id).distinct()))
+
+
+def delete_member_account(workshop: Workshop, actor: Person, person: Person) -> None:
+    """An organizer deletes the account of a member who belongs to no other workshop."""
+    if belongs_elsewhere(person, workshop):
+        raise ValidationError({"person": "This person also uses the app outside this workshop, so only they can "
+                                         "delete their account. You can remove them from this workshop."},
+                              status=403)
+    remove_member(workshop, actor, person)
+    record(workshop.id, actor, "account deleted", subject=person, detail="by an organizer")
+    accounts.delete_account(person)
 
 
 # Participant import ----------------------------------------------------------
@@ -279,7 +339,10 @@ def _check_row(raw: dict[str, str], line: int) -> ImportRow:
                      origin=_parse_origin(raw.get("local/overseas", "")))
 
 
-def apply_import(workshop: Workshop, preview: ImportPreview) -> int:
+SELF_REGISTERED = "as participant, self-registered with the join code (country waiting for confirmation)"
+
+
+def apply_import(workshop: Workshop, preview: ImportPreview, actor: Person) -> int:
     """Add the valid rows of a preview; people who already have an account keep it."""
     for row in preview.rows:
         person = accounts.find_person(row.email)
@@ -290,7 +353,10 @@ def apply_import(workshop: Workshop, preview: ImportPreview) -> int:
         # The organizers' list is the confirmation: its country counts here, for an existing account too
         # (whose profile, and whatever it declared in other workshops, stays as it was).
         add_member(workshop, person, row.role, row.origin, country=row.country, confirmed=True)
-        accounts.issue_invite(person, workshop)
+        db.session.flush()
+        record(workshop.id, actor, "member added", subject=person, detail=f"as {row.role}, by CSV import")
+        if accounts.issue_invite(person, workshop) is not None:
+            record(workshop.id, actor, "sign-in link issued", subject=person)
     return len(preview.rows)
 
 
@@ -363,11 +429,14 @@ def register_with_join_code(workshop: Workshop, *, join_code: str, name: str, em
                                         timezone=_browser_timezone(timezone))
         add_member(workshop, person, Role.PARTICIPANT, Origin.OVERSEAS, country=code, confirmed=False)
         db.session.flush()
-        return Registration(person, email, True, accounts.issue_invite(person, workshop) if by_email else None)
+        record(workshop.id, person, "member added", subject=person, detail=SELF_REGISTERED)
+        # Emailed, or used at once by the caller to sign in: a session that reaches this workshop alone.
+        return Registration(person, email, True, accounts.issue_invite(person, workshop))
     if person.deleted_at is not None:
         return Registration(person, email, False)
     already = membership_of(workshop, person) is not None
     if not already:
         add_member(workshop, person, Role.PARTICIPANT, Origin.OVERSEAS, country=code, confirmed=False)
+        record(workshop.id, None, "member added", subject=person, detail=SELF_REGISTERED)
     return Registration(person, email, False, _link_to_email(person, workshop) if by_email else None,
                         already_member=already)
