@@ -8,6 +8,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from zoneinfo import ZoneInfo
 from datetime import timedelta
 from http.cookies import SimpleCookie
 
@@ -516,3 +517,14 @@ def test_the_join_form_is_rate_limited_per_email(app, make):
     statuses = [make.post(app.test_client(), f"/join/{workshop.code}", {**JOIN, "email": existing.email}).status_code
                 for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_country_report_events_are_in_the_workshop_audit_log(app, make):
+    from workshop.reports import services as reports
+
+    workshop = make.workshop()
+    organizer = make.member(workshop, Role.ORGANIZER, password=None)
+    make.member(workshop, country="NP")
+    slots = reports.create_slots(workshop, {**reports.DEFAULT_SLOT, "max_mb": 1}, organizer, ZoneInfo("UTC"), 25)
+    db.session.commit()
+    assert slots and "country report slot created" in audit_actions(workshop)

@@ -20,6 +20,7 @@ from werkzeug.exceptions import NotFound
 
 from workshop.accounts.models import Person
 from workshop.accounts.services import country_name
+from workshop.audit import services as audit
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
 from workshop.permissions import Action, can
@@ -392,9 +393,12 @@ def delete_unused_blob(sha256: str) -> None:
 # Audit and the dashboard -------------------------------------------------------------------------
 
 def record(slot: ReportSlot, actor: Person | None, action: str, detail: str = "") -> ReportEvent:
+    """The slot's own history (its page and live version), and the same line in the workshop's audit log."""
     event = ReportEvent(workshop_id=slot.workshop_id, slot=slot, actor_id=actor.id if actor else None,
                         actor_name=actor.name if actor else "system", action=action, detail=detail[:2000])
     db.session.add(event)
+    audit.record(slot.workshop_id, actor, f"country report {action}",
+                 detail=f"{country_name(slot.country)}: {detail}"[:2000] if detail else country_name(slot.country))
     db.session.flush()
     return event
 
