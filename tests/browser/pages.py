@@ -160,6 +160,8 @@ class Page(NamedTuple):
 
 PAGES = [
     Page("sign-in", "anonymous", "/login"),
+    Page("forgot password", "anonymous", "/password/forgot"),
+    Page("set a password", "anonymous", "{password_link}"),
     Page("invite welcome", "anonymous", "{invite}"),
     Page("join", "anonymous", "/join/{code}?key={join_code}"),
     Page("workshop list", "organizer", "/"),
@@ -168,6 +170,9 @@ PAGES = [
     Page("edit workshop", "organizer", "/w/{code}/edit"),
     Page("new workshop", "organizer", "/workshops/new"),
     Page("people", "organizer", "/w/{code}/people"),
+    Page("audit log", "organizer", "/w/{code}/audit"),
+    Page("your account (organizer)", "organizer", "/account"),
+    Page("your account (participant)", "participant", "/account"),
     Page("import preview with errors", "organizer", "/w/{code}/people", then=upload_import_with_errors),
     Page("agenda (participant)", "participant", "/w/{code}/agenda"),
     Page("agenda with the editor open", "organizer", "/w/{code}/agenda", then=open_agenda_editor),

@@ -12,6 +12,8 @@ import json
 import pytest
 
 from tests.browser.pages import AXE, PAGES
+from workshop.accounts import services as accounts
+from workshop.db import db
 from workshop.workshops.models import Role
 
 pytestmark = pytest.mark.browser
@@ -26,7 +28,10 @@ def scene(make, invite_path):
     workshop = make.workshop(join_enabled=True, join_code="JOIN-2023")
     organizer = make.member(workshop, Role.ORGANIZER, creator=True, password=None)  # signed in by cookie
     participant = make.member(workshop)
-    values = {"code": workshop.code, "join_code": workshop.join_code, "invite": invite_path(participant, workshop)}
+    password_link = f"/password/{accounts.issue_password_link(organizer)}"
+    db.session.commit()
+    values = {"code": workshop.code, "join_code": workshop.join_code, "invite": invite_path(participant, workshop),
+              "password_link": password_link}
     return workshop, {"organizer": organizer, "participant": participant}, values
 
 
