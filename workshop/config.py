@@ -82,6 +82,32 @@ def _presence_settings() -> dict:
     }
 
 
+ACTION_LIMITS = {  # per person, in the ``limits`` notation; workshop.action_limits counts them
+    "VOTE_LIMIT": "20 per 10 seconds",
+    "QUESTION_LIMIT": "3 per minute",
+    "UPVOTE_LIMIT": "60 per minute",
+    "NOTE_SAVE_LIMIT": "120 per minute",
+    "HELP_REQUEST_LIMIT": "3 per minute",
+}
+
+
+def _action_limit_settings() -> dict:
+    """How often one person may repeat an action: each default is more than a real session ever needs."""
+    from limits import parse
+
+    settings = {"ACTION_LIMIT_PREFIX": _env("ACTION_LIMIT_PREFIX", "workshop-actions")}
+    for name, default in ACTION_LIMITS.items():
+        value = _env(name, default)
+        try:
+            allows_any = parse(value).amount >= 1  # "0 per minute" would forbid the action altogether
+        except ValueError:
+            allows_any = False
+        if not allows_any:
+            raise RuntimeError(f"WORKSHOP_{name} must be a limit like {default!r}, got {value!r}")
+        settings[name] = value
+    return settings
+
+
 def settings_from_env(instance_path: Path) -> dict:
     """Flask config keys derived from the environment."""
     async_mode = _env("ASYNC_MODE", "gevent")
@@ -129,6 +155,7 @@ def settings_from_env(instance_path: Path) -> dict:
         # Off only where another process sweeps the same database and this one must not (the test servers).
         "DEADLINE_SWEEPS": _env_bool("DEADLINE_SWEEPS", True),
         **_presence_settings(),
+        **_action_limit_settings(),
     }
 
 

@@ -4,13 +4,12 @@ commit and each refusal answered with a clear message and nothing stored; and wh
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from tests.qa.conftest import QUESTION, fragments_of, question_count, stored, vote_count
-from workshop.db import db, utcnow
+from workshop.db import db
 from workshop.qa import services
 from workshop.qa.models import Question, QuestionStatus
 from workshop.workshops.models import Role
@@ -66,12 +65,10 @@ def test_the_fourth_question_in_a_minute_is_refused(room, join, send):
         assert ask(send, socket, room, f"Question number {n}?")["ok"] is True
     ack = ask(send, socket, room, "One too many?")
     assert ack["ok"] is False and ack["status"] == 429
-    assert "at most 3 questions a minute" in ack["message"]
+    assert "You are asking questions too fast; wait" in ack["message"]
     assert question_count() == 3
-    # Someone else is not held back by it, and a minute later the asker may ask again.
+    # Someone else is not held back by it (the window passing: tests/qa/test_limits.py).
     assert ask(send, join(room.participants[1]), room, "My first?")["ok"] is True
-    db.session.execute(update(Question).values(asked_at=utcnow() - timedelta(seconds=61)))
-    assert ask(send, socket, room, "After a minute?")["ok"] is True
 
 
 def test_a_non_member_may_not_ask(room, join, send, make, connect):

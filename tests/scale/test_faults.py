@@ -54,7 +54,9 @@ class Storm:
             time.sleep(0.05)
 
 
-def test_killing_a_worker_mid_storm_moves_its_clients_and_keeps_every_acknowledged_vote(scene):
+def test_killing_a_worker_mid_storm_moves_its_clients_and_keeps_every_acknowledged_vote(scene, monkeypatch):
+    # The storm votes up to 20 times a second per person, past the vote limit: raised, so every vote is a write.
+    monkeypatch.setenv("WORKSHOP_VOTE_LIMIT", "1000 per 10 seconds")
     s = scene(workers=2, participants=24)
     tabs = [s.open_tab(n) for n in range(24)]  # all from 127.0.0.1: nginx's hash puts them on one worker
     held = connections_per_worker(s.cluster)

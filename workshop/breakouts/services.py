@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from workshop import action_limits
 from workshop.accounts.models import Person
 from workshop.agenda.models import AgendaSession
 from workshop.agenda.services import check_https_url
@@ -749,6 +750,7 @@ def ask_for_help(room: BreakoutRoom, person: Person, message) -> tuple[HelpReque
                                                           HelpRequest.handled_at.is_(None)))
     if waiting is not None:
         return waiting, False
+    action_limits.check("help request", person.id)  # only a new alert counts: one already waiting costs nothing
     request = HelpRequest(round_id=room.round_id, room_id=room.id, person_id=person.id, message=message)
     db.session.add(request)
     db.session.flush()
@@ -831,6 +833,7 @@ def save_notes(room: BreakoutRoom, membership: Membership | None, person: Person
     base = _int(base_revision, "revision", 0, 2**62, "The revision")
     if base is None:
         raise ValidationError({"notes": "Reload the page: the notes' revision is missing."})
+    action_limits.check("note save", person.id)
     saved = db.session.execute(
         update(BreakoutRoom).where(BreakoutRoom.id == room.id, BreakoutRoom.notes_revision == base)
         .values(notes=text, notes_revision=BreakoutRoom.notes_revision + 1, notes_saved_at=utcnow(),

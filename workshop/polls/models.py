@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.db import UTCDateTime, db, string_enum, utcnow
@@ -68,6 +68,20 @@ class PollOption(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     poll: Mapped[Poll] = relationship(back_populates="options")
+
+
+class BallotSecret(db.Model):
+    """The key of every ballot's ``voter_key``: one row (id 1), written once and never changed.
+
+    Kept apart from SECRET_KEY so that rotating that key (sessions, links) lets
+    nobody vote again in an open poll. Migration 0008 seeded it from the
+    SECRET_KEY of the time, which keyed the ballots cast before it.
+    """
+
+    __tablename__ = "ballot_secret"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Ballot(db.Model):

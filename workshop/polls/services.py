@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from workshop import action_limits
 from workshop.accounts.models import Person
 from workshop.agenda.models import AgendaSession
 from workshop.db import db, utcnow
@@ -22,7 +25,8 @@ from workshop.errors import ValidationError
 from workshop.polls import tallies
 from workshop.permissions import Action, can
 from workshop.workshops.models import Membership
-from workshop.polls.models import Ballot, BallotChoice, Poll, PollKind, PollOption, PollState, RankingMethod
+from workshop.polls.models import (Ballot, BallotChoice, BallotSecret, Poll, PollKind, PollOption, PollState,
+                                   RankingMethod)
 
 MAX_QUESTION = 300
 MAX_OPTION = 200
@@ -180,9 +184,37 @@ def set_answer_hidden(poll: Poll, ballot_id: int, hidden: bool) -> None:
 # Voting -------------------------------------------------------------------------------------
 
 def voter_key(poll_id: int, person_id: int) -> str:
-    """A keyed hash of poll and person: unique per voter, but naming nobody without the app's secret."""
-    secret = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
-    return hmac.new(secret, f"ballot:{poll_id}:{person_id}".encode(), hashlib.sha256).hexdigest()
+    """A keyed hash of poll and person: unique per voter, but naming nobody without the ballot secret."""
+    return hmac.new(ballot_secret(), f"ballot:{poll_id}:{person_id}".encode(), hashlib.sha256).hexdigest()
+
+
+BALLOT_SECRET_ID = 1
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def ballot_secret() -> bytes:
+    """The database's ballot secret, kept by the app once read (it never changes).
+
+    A database made without the migrations (``db.create_all``) gets one on first
+    need, in the caller's transaction: the ballot keyed with it is stored with it
+    or not at all. ON CONFLICT DO NOTHING lets two workers race for it; the loser
+    reads the winner's. Only a secret read back as already there is kept, since
+    one made here is not stored until the caller commits.
+    """
+    kept = current_app.extensions.get("ballot_secret")
+    if kept is not None:
+        return kept
+    stored = select(BallotSecret.secret).where(BallotSecret.id == BALLOT_SECRET_ID)
+    secret = db.session.scalar(stored)
+    if secret is None:
+        insert = INSERTS[db.session.get_bind().dialect.name]
+        made = db.session.execute(insert(BallotSecret).values(id=BALLOT_SECRET_ID, secret=secrets.token_bytes(32))
+                                  .on_conflict_do_nothing(index_elements=["id"]))
+        secret = db.session.scalar(stored)
+        if made.rowcount == 1:
+            return secret
+    current_app.extensions["ballot_secret"] = secret
+    return secret
 
 
 @dataclass
@@ -262,7 +294,8 @@ def vote(poll_id, person, payload) -> Cast:
 
     Refuses (ValidationError) an unknown poll, a poll of a workshop the person
     is not in, a poll that is not open or whose countdown ran out, a second
-    ballot where changing is not allowed, and any answer that breaks the rules.
+    ballot where changing is not allowed, any answer that breaks the rules,
+    and votes faster than the person's limit (429).
     """
     if not _is_int(poll_id):
         raise ValidationError({"poll": "There is no such poll."}, status=404)
@@ -280,6 +313,7 @@ def vote(poll_id, person, payload) -> Cast:
     ballot = db.session.scalar(select(Ballot).where(Ballot.poll_id == poll.id, Ballot.voter_key == key))
     if ballot is not None and not poll.allow_change:
         raise ValidationError({"poll": "You have already voted in this poll."}, status=409)
+    action_limits.check("vote", person.id)
     if ballot is None:
         ballot = Ballot(poll_id=poll.id, voter_key=key, person_id=None if poll.anonymous else person.id)
         db.session.add(ballot)

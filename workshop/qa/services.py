@@ -8,11 +8,12 @@ before anyone is told: a change is acknowledged only once it is stored.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from workshop import action_limits
 from workshop.accounts.models import Person
 from workshop.agenda.models import AgendaSession
 from workshop.db import db, utcnow
@@ -25,8 +26,6 @@ MAX_TEXT = 500
 MAX_REPLY = 300
 MAX_WORD = 60
 MAX_BLOCKED_WORDS = 500
-RATE_LIMIT = 3  # questions per person per minute
-RATE_WINDOW = timedelta(minutes=1)
 EDITABLE = (QuestionStatus.PENDING, QuestionStatus.APPROVED)
 
 
@@ -153,18 +152,14 @@ def bump(question_id: int, **values) -> int:
 
 def ask(session: AgendaSession, person, text, anonymous=False) -> Question:
     """A new question, pending if the session is pre-moderated. Refuses non-members, banned people,
-    anonymity where it is not allowed, more than RATE_LIMIT questions a minute, and bad text."""
+    anonymity where it is not allowed, bad text, and questions faster than the person's limit (429)."""
     _may_post(session.workshop_id, person)
     settings = settings_of(session.id)
     anonymous = anonymous is True
     if anonymous and not settings.anonymous_allowed:
         raise ValidationError({"anonymous": "This session does not allow anonymous questions."})
     text = clean_text(text, session.workshop_id)
-    recent = db.session.scalar(select(func.count()).select_from(Question).where(
-        Question.person_id == person.id, Question.asked_at > utcnow() - RATE_WINDOW))
-    if recent >= RATE_LIMIT:
-        raise ValidationError({"text": f"You can ask at most {RATE_LIMIT} questions a minute. "
-                                       "Please wait a moment and try again."}, status=429)
+    action_limits.check("question", person.id)
     question = Question(workshop_id=session.workshop_id, session_id=session.id, person_id=person.id,
                         anonymous=anonymous, text=text,
                         status=QuestionStatus.PENDING if settings.premoderation else QuestionStatus.APPROVED)
@@ -203,6 +198,7 @@ def upvote(question_id, person, on) -> tuple[Question, int]:
         raise ValidationError({"question": "Only members of this workshop can upvote."}, status=403)
     if question.status != QuestionStatus.APPROVED:
         raise ValidationError({"question": "Only open questions can be upvoted."}, status=409)
+    action_limits.check("upvote", person.id)  # taking one back counts too: toggling is as much work
     if on:
         already = ValidationError({"question": "You have already upvoted this question."}, status=409)
         if db.session.scalar(select(QuestionVote.id).where(QuestionVote.question_id == question.id,
