@@ -69,13 +69,18 @@ class Refused(Exception):
         self.message = message
         self.reason = reason
 
+    def ack(self) -> dict:
+        """The acknowledgement a refused socket event answers with; live.js shows the message."""
+        return {"ok": False, "status": self.status, "reason": self.reason.value, "message": self.message}
+
 
 def can(membership: Membership | None, action: Action) -> bool:
     return membership is not None and membership.role in RULES[action]
 
 
-def check(person, workshop_code: str, action: Action) -> tuple[Workshop, Membership]:
-    """The workshop and the person's membership, or :class:`Refused` with the reason."""
+def check(person, workshop: str | int, action: Action) -> tuple[Workshop, Membership]:
+    """The workshop (by code, or by id for socket events about an object) and the person's membership,
+    or :class:`Refused` with the reason."""
     if person is None or not person.is_authenticated:
         from workshop.accounts.services import signed_out_reason
 
@@ -85,22 +90,22 @@ def check(person, workshop_code: str, action: Action) -> tuple[Workshop, Members
     found = db.session.execute(
         select(Workshop, Membership).outerjoin(Membership, and_(Membership.workshop_id == Workshop.id,
                                                                 Membership.person_id == person.id))
-        .where(Workshop.code == workshop_code)).first()
+        .where(Workshop.id == workshop if isinstance(workshop, int) else Workshop.code == workshop)).first()
     if found is None:
         raise Refused(404, "There is no workshop with that code.", Reason.NO_WORKSHOP)
-    workshop, membership = found
+    found_workshop, membership = found
     scope = getattr(person, "signed_in_workshop_id", None)
-    if scope is not None and scope != workshop.id:
+    if scope is not None and scope != found_workshop.id:
         raise Refused(403, "You signed in with the personal link of another workshop, and it opens only that "
                            "workshop. Open this workshop's own link, or sign in with your password.",
                       Reason.OTHER_WORKSHOP)
     if membership is None:
-        if _was_removed(person.id, workshop.id):
+        if _was_removed(person.id, found_workshop.id):
             raise Refused(403, "The organizers removed you from this workshop.", Reason.REMOVED)
         raise Refused(403, "You are not a member of this workshop.", Reason.NOT_MEMBER)
     if not can(membership, action):
         raise Refused(403, f"Your role ({membership.role}) does not allow this: {action}.")
-    return workshop, membership
+    return found_workshop, membership
 
 
 SIGNED_OUT_MESSAGES = {
@@ -144,9 +149,20 @@ def requires(action: Action):
     return decorate
 
 
-def authorize(workshop_code: str, action: Action) -> tuple[Workshop, Membership]:
-    """For socket handlers: the same check, raising :class:`Refused`."""
-    return check(current_user, workshop_code, action)
+def authorize(workshop: str | int, action: Action) -> tuple[Workshop, Membership]:
+    """For socket handlers: the same check as routes, raising :class:`Refused`.
+
+    ``workshop`` is the connection's workshop code, or the id of the workshop that the event's object
+    (a poll, a question) belongs to.
+    """
+    return check(current_user, workshop, action)
+
+
+def authorize_for(workshop_id: int | None, action: Action) -> None:
+    """For an event naming an object that may not exist (None): the service then refuses it with a 404 of
+    its own words, having found nothing to act on; an existing object's workshop passes :func:`authorize`."""
+    if workshop_id is not None:
+        authorize(workshop_id, action)
 
 
 def requires_workshop_creator(view):

@@ -173,7 +173,8 @@ def test_a_person_of_another_workshop_may_not_vote_here(room, make, connect, cas
     socket = connect(outsider, other.code)  # connected to their own workshop
     assert socket.connected
     ack = cast(socket, {"poll": poll.id, "answer": {"option": poll.options[0].id}})
-    assert ack == {"ok": False, "message": "Only members of this workshop can vote."}
+    assert ack == {"ok": False, "status": 403, "reason": "not a member",
+                   "message": "You are not a member of this workshop."}
     assert ballots(poll.id) == 0
 
 

@@ -19,6 +19,7 @@ from workshop.extensions import socketio
 from workshop.live.broadcast import FRAGMENT_EVENT, coalescer, emit_fragment, session_hooks
 from workshop.live.presence import presence
 from workshop.live.rooms import desk_room, session_room
+from workshop.permissions import Action, Refused, authorize_for
 from workshop.polls import services
 from workshop.polls.models import Poll, PollState
 from workshop.workshops.models import Workshop
@@ -116,7 +117,11 @@ def on_vote(data):
     """Socket event ``vote``: ``{"poll": id, "answer": {...}}``; acknowledged only after commit."""
     try:
         poll_id = data.get("poll") if isinstance(data, dict) else None
+        authorize_for(services.workshop_of_poll(poll_id), Action.VOTE)
         cast = services.vote(poll_id, current_user, data.get("answer") if isinstance(data, dict) else None)
+    except Refused as refused:
+        db.session.rollback()
+        return refused.ack()
     except ValidationError as error:
         db.session.rollback()
         return {"ok": False, "message": " ".join(error.errors.values())}

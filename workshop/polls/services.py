@@ -421,3 +421,10 @@ def named_ballots(poll: Poll) -> list[tuple[str, str, str, datetime]]:
     rows = db.session.execute(select(Person.name, Person.email, Ballot).join(Person, Person.id == Ballot.person_id)
                               .where(Ballot.poll_id == poll.id).order_by(Ballot.cast_at))
     return [(name, email, describe(poll, ballot), ballot.cast_at) for name, email, ballot in rows]
+
+
+def workshop_of_poll(poll_id) -> int | None:
+    """The id of the workshop a poll belongs to, for the access check of a socket event that names it."""
+    if not isinstance(poll_id, int) or isinstance(poll_id, bool):
+        return None
+    return db.session.scalar(select(Poll.workshop_id).where(Poll.id == poll_id))

@@ -27,7 +27,7 @@ from workshop.errors import ValidationError
 from workshop.extensions import socketio
 from workshop.live.broadcast import FRAGMENT_EVENT, coalescer, emit_fragment, session_hooks
 from workshop.live.rooms import desk_room, person_room, session_room
-from workshop.permissions import Action, can
+from workshop.permissions import Action, Refused, authorize, authorize_for, can
 from workshop.qa import services
 from workshop.qa.models import Question, QuestionStatus
 
@@ -146,8 +146,12 @@ def on_ask(data):
         session = db.session.get(AgendaSession, session_id) if services.is_int(session_id) else None
         if session is None:
             raise ValidationError({"question": "There is no such session."}, status=404)
+        authorize(session.workshop_id, Action.ASK)
         question = services.ask(session, current_user, data.get("text"), data.get("anonymous", False))
         db.session.commit()
+    except Refused as refused:
+        db.session.rollback()
+        return refused.ack()
     except ValidationError as error:
         return _refused(error)
     broadcast_question(question.id)
@@ -159,8 +163,12 @@ def on_edit(data):
     """``qa_edit``: ``{"question": id, "text": str}``."""
     try:
         data = _payload(data)
+        authorize_for(services.workshop_of_question(data.get("question")), Action.ASK)
         question = services.edit(data.get("question"), current_user, data.get("text"))
         db.session.commit()
+    except Refused as refused:
+        db.session.rollback()
+        return refused.ack()
     except ValidationError as error:
         return _refused(error)
     broadcast_question(question.id)
@@ -170,8 +178,13 @@ def on_edit(data):
 def on_withdraw(data):
     """``qa_withdraw``: ``{"question": id}``."""
     try:
-        question = services.withdraw(_payload(data).get("question"), current_user)
+        data = _payload(data)
+        authorize_for(services.workshop_of_question(data.get("question")), Action.ASK)
+        question = services.withdraw(data.get("question"), current_user)
         db.session.commit()
+    except Refused as refused:
+        db.session.rollback()
+        return refused.ack()
     except ValidationError as error:
         return _refused(error)
     broadcast_question(question.id)
@@ -182,8 +195,12 @@ def on_upvote(data):
     """``qa_upvote``: ``{"question": id, "on": bool}``; the ack carries the stored count and revision."""
     try:
         data = _payload(data)
+        authorize_for(services.workshop_of_question(data.get("question")), Action.ASK)
         question, revision = services.upvote(data.get("question"), current_user, data.get("on"))
         db.session.commit()
+    except Refused as refused:
+        db.session.rollback()
+        return refused.ack()
     except ValidationError as error:
         return _refused(error)
     broadcast_question(question.id, votes_only=True)

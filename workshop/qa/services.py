@@ -326,3 +326,10 @@ def export_rows(session_id: int) -> list[tuple]:
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment is not None else ""
+
+
+def workshop_of_question(question_id) -> int | None:
+    """The id of the workshop a question belongs to, for the access check of a socket event that names it."""
+    if not is_int(question_id):
+        return None
+    return db.session.scalar(select(Question.workshop_id).where(Question.id == question_id))
