@@ -10,6 +10,7 @@ service or browser fails the run instead.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import secrets
@@ -66,6 +67,33 @@ def empty_postgres_database(prefix: str):
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def keep_loggers():
+    """Alembic's fileConfig disables every logger it does not name (such as "workshop"); undo that."""
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    enabled = [logger for logger in loggers if not logger.disabled]
+    yield
+    for logger in enabled:
+        logger.disabled = False
+
+
+@pytest.fixture
+def empty_sqlite(tmp_path):
+    return f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture
+def empty_postgresql():
+    with empty_postgres_database("workshop_migrate") as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, keep_loggers):
+    """An empty database of each kind, for migration tests (which build the schema themselves)."""
+    return request.getfixturevalue(f"empty_{request.param}")
 
 
 @pytest.fixture(scope="session")

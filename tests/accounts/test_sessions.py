@@ -1,6 +1,6 @@
 """A password reset (here the operator's) ends every session signed in before it."""
 
-from tests.accounts.conftest import is_signed_in, reread
+from tests.accounts.conftest import is_signed_in
 from tests.factories import PASSWORD
 from workshop.accounts import services as accounts
 from workshop.db import db

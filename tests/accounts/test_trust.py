@@ -10,7 +10,6 @@ import email.policy
 import re
 from zoneinfo import ZoneInfo
 from datetime import timedelta
-from http.cookies import SimpleCookie
 
 import pytest
 from sqlalchemy import func, select
@@ -293,8 +292,8 @@ def test_sign_out_everywhere_ends_every_session_of_the_account(app, make):
 def test_forgot_password_answers_the_same_and_mails_only_real_accounts(app, make, mailbox):
     person = make.person(password=PASSWORD)
     answers = []
-    for email in (person.email, "nobody-here@example.org"):
-        response = make.post(app.test_client(), "/password/forgot", {"email": email}, follow_redirects=True)
+    for address in (person.email, "nobody-here@example.org"):
+        response = make.post(app.test_client(), "/password/forgot", {"email": address}, follow_redirects=True)
         assert response.status_code == 200
         answers.append(re.findall(r'<p class="flash[^"]*">([^<]*)</p>', text(response)))
     assert answers[0] == answers[1]
@@ -440,11 +439,11 @@ def test_staff_form_answers_the_same_for_new_and_existing_accounts(app, make, ma
     existing = make.member(other, Role.MODERATOR)
     _, client = signed_in_organizer(app, make, workshop)
     answers = []
-    for email in ("brand.new@example.org", existing.email):
+    for address in ("brand.new@example.org", existing.email):
         page = text(make.post(client, f"/w/{workshop.code}/people/staff",
-                              {"name": "Someone", "email": email, "role": "moderator"}, follow_redirects=True))
+                              {"name": "Someone", "email": address, "role": "moderator"}, follow_redirects=True))
         flash = re.search(r'<p class="flash[^"]*">([^<]*)</p>', page).group(1)
-        answers.append(flash.replace(email, "EMAIL"))
+        answers.append(flash.replace(address, "EMAIL"))
     assert answers[0] == answers[1]
     bodies = {m.rcpt_tos[0]: body for m, body in zip(mailbox.messages, plain_bodies(mailbox))}
     assert LINK.search(bodies["brand.new@example.org"])  # a new account: a link to set its own password

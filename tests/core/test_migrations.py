@@ -1,44 +1,23 @@
 """``flask db upgrade`` builds the whole schema from nothing, matching the models, on both backends."""
 
-import logging
 
 import flask_migrate
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from tests.conftest import empty_postgres_database
 from workshop import create_app
 from workshop.app import MIGRATIONS
 from workshop.db import db
 
 
-@pytest.fixture
-def keep_loggers():
-    """Alembic's fileConfig disables every logger it does not name (such as "workshop"); undo that."""
-    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
-    enabled = [logger for logger in loggers if not logger.disabled]
-    yield
-    for logger in enabled:
-        logger.disabled = False
 
 
-@pytest.fixture
-def empty_sqlite(tmp_path):
-    return f"sqlite:///{tmp_path / 'empty.db'}"
 
 
-@pytest.fixture
-def empty_postgresql():
-    with empty_postgres_database("workshop_migrate") as url:
-        yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, keep_loggers):
-    return request.getfixturevalue(f"empty_{request.param}")
 
 
 def test_upgrade_builds_the_schema_the_models_describe(empty_database):

@@ -24,7 +24,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, select, text
 from werkzeug.security import generate_password_hash
 
-from tests.core.test_migrations import empty_postgresql, empty_sqlite, keep_loggers  # noqa: F401 - fixtures
 from workshop import create_app
 from workshop.accounts import services as accounts
 from workshop.accounts.models import Invite, Person
@@ -47,10 +46,6 @@ PASSWORD = "correct horse battery staple"
 PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 T0 = datetime(2026, 11, 10, 8, 0, tzinfo=timezone.utc)
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, keep_loggers):  # noqa: F811 - the imported fixture
-    return request.getfixturevalue(f"empty_{request.param}")
 
 
 def _old_voter_key(secret_key: str, poll_id: int, person_id: int) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 from datetime import UTC, date, datetime, timedelta
 
 import flask_migrate
@@ -13,7 +12,7 @@ import pytest
 from sqlalchemy import MetaData, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import app_settings, empty_postgres_database
+from tests.conftest import app_settings
 from workshop import create_app
 from workshop.accounts.models import Person
 from workshop.db import db
@@ -59,23 +58,8 @@ def test_after_rotating_secret_key_the_same_person_still_has_one_ballot(database
 
 # The migration -------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def keep_loggers():
-    """Alembic's fileConfig disables every logger it does not name (such as "workshop"); undo that."""
-    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
-    enabled = [logger for logger in loggers if not logger.disabled]
-    yield
-    for logger in enabled:
-        logger.disabled = False
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path, keep_loggers):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'at-0007.db'}"
-    else:
-        with empty_postgres_database("workshop_ballot_secret") as url:
-            yield url
 
 
 def old_voter_key(poll_id: int, person_id: int) -> str:

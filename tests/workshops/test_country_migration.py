@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta, timezone
 
 import flask_migrate
-import pytest
 from sqlalchemy import String, text
 
-from tests.conftest import empty_postgres_database
 from workshop import create_app
 from workshop.db import UTCDateTime, db
 
 BEFORE = "0008"
 
 
-@pytest.fixture
-def keep_loggers():
-    """Alembic's fileConfig disables every logger it does not name (such as "workshop"); undo that."""
-    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
-    enabled = [logger for logger in loggers if not logger.disabled]
-    yield
-    for logger in enabled:
-        logger.disabled = False
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path, keep_loggers):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'upgrade.db'}"
-    else:
-        with empty_postgres_database("workshop_country") as url:
-            yield url
 
 
 def _rows_at_0008(connection) -> None:
