@@ -154,6 +154,8 @@ def app_settings(database_url: str) -> dict:
         "TESTING": True,
         "LIVE_FLUSH_SECONDS": 0.05,
         "SERVER_NAME": "localhost",
+        # scrypt costs 0.17 s per hash and per check here; production keeps it (tests/core/test_config.py).
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 

@@ -160,6 +160,8 @@ def settings_from_env(instance_path: Path) -> dict:
 
 
 FIXED = {
+    # werkzeug's default; the test suite sets a cheap one, since it hashes thousands of passwords.
+    "PASSWORD_HASH_METHOD": "scrypt",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

@@ -527,3 +527,13 @@ def test_country_report_events_are_in_the_workshop_audit_log(app, make):
     slots = reports.create_slots(workshop, {**reports.DEFAULT_SLOT, "max_mb": 1}, organizer, ZoneInfo("UTC"), 25)
     db.session.commit()
     assert slots and "country report slot created" in audit_actions(workshop)
+
+
+def test_passwords_are_hashed_with_scrypt_outside_the_test_suite(tmp_path):
+    from workshop import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "ASYNC_MODE": "threading"})
+    with app.app_context():
+        person = Person(email="a@example.org", name="A")
+        accounts.set_password(person, "a long enough passphrase")
+        assert person.password_hash.startswith("scrypt:")

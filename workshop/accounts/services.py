@@ -21,8 +21,12 @@ from workshop.errors import ValidationError
 from workshop.permissions import Reason
 
 MIN_PASSWORD_LENGTH = 10
-# Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the email is unknown, so a wrong email takes as long as a wrong password."""
+    return generate_password_hash("not a real password", method=method)
 
 
 def normalize_email(raw: str) -> str:
@@ -99,7 +103,7 @@ def create_person(*, email: str, name: str, country: str | None = None, organiza
 def set_password(person: Person, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError({"password": f"The password needs at least {MIN_PASSWORD_LENGTH} characters."})
-    person.password_hash = generate_password_hash(password)
+    person.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def authenticate(email: str, password: str) -> Person | None:
@@ -108,7 +112,7 @@ def authenticate(email: str, password: str) -> Person | None:
     except ValidationError:
         person = None
     if person is None or person.password_hash is None or person.deleted_at is not None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     return person if check_password_hash(person.password_hash, password) else None
 
