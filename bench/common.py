@@ -1,12 +1,16 @@
-"""What the benchmarks share: free loopback ports, starting the real server, and its CPU and memory."""
+"""What the benchmarks share: free loopback ports, starting the real server and its CPU and memory, the seeded
+people (and a moderator) with their session cookies, a moderator's form posts, when actions arrive (--arrival),
+percentiles (infinite when nothing was shown) and medians over repeated runs."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -17,6 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+BURST_SECONDS = 2.0  # --arrival burst: half of the actions come within this long of the start
+PARTICIPANT, DESK, PROJECTOR = "participant", "desk", "projector"  # the pages of a live session
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def free_port() -> int:
@@ -149,10 +156,62 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def percentile(ordered: list[float], share: float) -> float:
-    """The nearest-rank percentile of an ascending list (0 for an empty one)."""
+    """The nearest-rank percentile of an ascending list; infinite for an empty one (nothing was ever shown)."""
     if not ordered:
-        return 0.0
-    return ordered[max(0, min(len(ordered) - 1, int(len(ordered) * share + 0.999999) - 1))]
+        return math.inf
+    return ordered[max(0, min(len(ordered) - 1, nearest_rank(len(ordered), share) - 1))]
+
+
+def nearest_rank(count: int, share: float) -> int:
+    """The 1-based rank of the ``share`` percentile among ``count`` values (100 x 0.95 is 95, not 96)."""
+    return max(1, math.ceil(round(count * share, 6)))
+
+
+def jsonable(value):
+    """Figures as JSON: an infinite one (never shown) is the string "inf", which strict JSON parsers accept."""
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    return value
+
+
+def arrival_offsets(count: int, seconds: float, arrival: str) -> list[float]:
+    """When each of ``count`` actions comes, in seconds from the start, in order.
+
+    ``even``: evenly over ``seconds``. ``burst``: the first half within the first
+    BURST_SECONDS (as when a poll opens or a Q&A starts), the rest evenly over the
+    remaining time.
+    """
+    if arrival == "even" or count < 2:
+        return [n * seconds / count for n in range(count)]
+    window = min(BURST_SECONDS, seconds / 2)
+    first = (count + 1) // 2
+    rest = count - first
+    return [n * window / first for n in range(first)] + [window + n * (seconds - window) / rest for n in range(rest)]
+
+
+def middle(values: list[float]) -> float:
+    """The median, a whole number when it is one (of counts), else rounded to hundredths."""
+    median = statistics.median(values)
+    return int(median) if float(median).is_integer() else round(median, 2)
+
+
+def combine_runs(runs: list[dict], worst: set[str]) -> dict:
+    """--repeat: the median of each figure over the runs, but the worst (largest) for the keys in ``worst``
+    (what was lost); anything that is not a number is the last run's."""
+    combined = {}
+    for key, last in runs[-1].items():
+        values = [run.get(key) for run in runs]
+        if isinstance(last, dict) and all(isinstance(value, dict) for value in values):
+            combined[key] = combine_runs(values, worst)
+        elif all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in values):
+            combined[key] = max(values) if key in worst else middle(values)
+        else:
+            combined[key] = last
+    return combined
 
 
 def seed_session(env: dict, clients: int, *, code: str, who: str, session_title: str, prepare=None):
@@ -192,6 +251,54 @@ def seed_session(env: dict, clients: int, *, code: str, who: str, session_title:
         db.session.flush()
         extra = prepare(session) if prepare else {}
         db.session.commit()
-        cookies = [f"session={signer.dumps({'_user_id': p.get_id(), '_fresh': True})}" for p in people]
-        setup = {"code": code, "session": session.id, **extra}
+        cookies = [signed_cookie(signer, person) for person in people]
+        setup = {"code": code, "session": session.id, "people": [person.id for person in people], **extra}
     return app, setup, cookies
+
+
+def signed_cookie(signer, person) -> str:
+    """The session cookie the server sets when this person signs in."""
+    return f"session={signer.dumps({'_user_id': person.get_id(), '_fresh': True})}"
+
+
+def add_moderator(app, setup: dict) -> str:
+    """A moderator of the seeded workshop (the desk's and the projector's account); returns its session cookie."""
+    from sqlalchemy import select
+
+    from workshop.accounts import services as accounts
+    from workshop.db import db
+    from workshop.workshops.models import Membership, Origin, Role, Workshop
+
+    with app.app_context():
+        workshop_id = db.session.scalar(select(Workshop.id).where(Workshop.code == setup["code"]))
+        moderator = accounts.create_person(email="moderator@bench.example.org", name="Bench Moderator",
+                                           country="PH", organization="Secretariat")
+        db.session.add(Membership(workshop_id=workshop_id, person=moderator, role=Role.MODERATOR, origin=Origin.LOCAL))
+        db.session.commit()
+        cookie = signed_cookie(app.session_interface.get_signing_serializer(app), moderator)
+        db.session.remove()
+    return cookie
+
+
+class StaffForm:
+    """A moderator's page with a form, loaded as the browser loads it (its CSRF token, and the session cookie that
+    page set), so that posting from it later costs only the post."""
+
+    def __init__(self, base_url: str, cookie: str, page_path: str):
+        import requests
+
+        self.base_url = base_url
+        self.browser = requests.Session()
+        self.browser.headers["Cookie"] = cookie
+        page = self.browser.get(base_url + page_path, timeout=60)
+        page.raise_for_status()
+        self.token = CSRF.search(page.text).group(1)
+        name = cookie.split("=", 1)[0]
+        if name in page.cookies:
+            self.browser.headers["Cookie"] = f"{name}={page.cookies[name]}"
+
+    def post(self, path: str, data: dict | None = None) -> None:
+        answer = self.browser.post(self.base_url + path, data={"csrf_token": self.token, **(data or {})}, timeout=60,
+                                   allow_redirects=False)
+        if answer.status_code >= 400:
+            raise SystemExit(f"{path} answered {answer.status_code}: {answer.text[-500:]}")

@@ -79,6 +79,11 @@ class SocketClient:
         if self._socket is not None:
             self._socket.close()
 
+    def drop(self) -> None:
+        """Lose the connection as a network does: no close handshake, the server sees the TCP connection end."""
+        if self._socket is not None:
+            self._socket.sock.shutdown(socket.SHUT_RDWR)
+
     def _read(self) -> None:
         try:
             while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import uuid
 
@@ -13,7 +14,8 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from workshop.db import db
 from workshop.extensions import login_manager, socketio
-from workshop.ops.logs import redacted_path
+from workshop.inputs import is_htmx
+from workshop.redaction import redacted_path
 
 log = logging.getLogger("workshop")
 
@@ -25,6 +27,23 @@ class ValidationError(ValueError):
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
         self.errors = errors
         self.status = status
+
+
+class Reason(enum.StrEnum):
+    """Why access was refused, in words a page can act on (live.js shows a message and says whether to retry).
+
+    Here, below the features, because two of them give reasons: accounts (the session ended) and
+    workshops' permissions (not a member, removed, the role), and live pages show them all.
+    """
+
+    SIGNED_OUT = "signed out"            # no session, or it ended (password changed, signed out everywhere)
+    INVITE_REVOKED = "invite revoked"    # the invite link that opened the session was withdrawn or replaced
+    INVITE_EXPIRED = "invite expired"
+    OTHER_WORKSHOP = "other workshop"    # an invite link's session reaches only that link's workshop
+    REMOVED = "removed"                  # the person was removed from the workshop
+    NOT_MEMBER = "not a member"
+    NO_WORKSHOP = "no workshop"
+    ROLE = "role"                        # a member whose role does not allow the action
 
 
 TITLES = {
@@ -65,15 +84,11 @@ def _rollback_quietly() -> None:
         db.session.remove()
 
 
-def _wants_fragment() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _render(status: int, message: str | None, headers=()):
     title = TITLES.get(status, "Error")
     context = {"status": status, "title": title, "message": message, "request_id": g.get("request_id")}
     headers = [h for h in headers if h[0].lower() != "content-type"]
-    if _wants_fragment():
+    if is_htmx():
         # An htmx request: the message goes to the page's alert area, not in place of what was targeted.
         headers += [("HX-Retarget", "#htmx-errors"), ("HX-Reswap", "innerHTML")]
         return render_template("errors/fragment.html", **context), status, headers

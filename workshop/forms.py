@@ -1,4 +1,5 @@
-"""Saving a submitted form through a service function, the same way in every feature."""
+"""Forms every feature uses the same way: the bare action button, and saving a submitted form through a
+service function."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from workshop.db import db
 from workshop.errors import ValidationError
 
 T = TypeVar("T")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: carries only the CSRF token."""
 
 
 def show_errors(form: FlaskForm, error: ValidationError) -> None:

@@ -55,13 +55,14 @@ from werkzeug.datastructures import FileStorage
 from tests import factories as make
 from tests.conftest import FreshContextClient, app_settings
 from tests.uploads import files
-from workshop import create_app, permissions
+from workshop import create_app
 from workshop.accounts import services as accounts
 from workshop.accounts.models import Person
 from workshop.agenda import services as agenda
 from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.breakouts import services as breakouts
 from workshop.db import db
+from workshop.errors import Reason
 from workshop.extensions import socketio
 from workshop.polls import services as polls
 from workshop.polls.models import Ballot
@@ -69,6 +70,7 @@ from workshop.qa import services as qa
 from workshop.qa.models import QaBan
 from workshop.reports import services as reports
 from workshop.uploads.storage import ALL_KINDS, store_upload
+from workshop.workshops import permissions
 from workshop.workshops.models import Membership, Role
 
 # Identities --------------------------------------------------------------------------------------
@@ -431,10 +433,10 @@ def _build_world(app) -> World:
     polls.vote(poll.id, target, {"option": world.option_id})
     world.ballot_id = db.session.scalar(select(Ballot.id).where(Ballot.poll_id == poll.id))
 
-    question = qa.ask(session, participant, "How are the country reports shared?")
+    question, _ = qa.ask(session, participant, "How are the country reports shared?")
     db.session.commit()
     world.question_id = question.id
-    unwelcome = qa.ask(session, target, "Something off topic")
+    unwelcome, _ = qa.ask(session, target, "Something off topic")
     db.session.commit()
     qa.ban_asker(unwelcome)
     db.session.commit()
@@ -669,7 +671,7 @@ def test_every_socket_event_has_a_row(app):
         "Add a row (\"socket:<event>\") saying who may send each new event.")
 
 
-REASONS = {reason.value for reason in permissions.Reason}
+REASONS = {reason.value for reason in Reason}
 
 
 def _is_access_refusal(ack, statuses=(401, 403)) -> bool:

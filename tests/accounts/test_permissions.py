@@ -3,8 +3,8 @@
 import pytest
 
 from tests.accounts.conftest import is_signed_in
-from workshop.permissions import Action, can
 from workshop.workshops.models import Membership, Role
+from workshop.workshops.permissions import Action, can
 
 ORG, MOD, PAR = Role.ORGANIZER, Role.MODERATOR, Role.PARTICIPANT
 

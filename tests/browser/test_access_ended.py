@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from tests.browser.test_pages import blocking_violations, describe
 from tests.polls.conftest import add_session
+from workshop.errors import Reason
 from workshop.live.access import REFUSALS
-from workshop.permissions import Reason
 from workshop.workshops.models import Role
 
 pytestmark = pytest.mark.browser

@@ -12,13 +12,14 @@ from tests.breakouts.conftest import add_session as add_breakout_session
 from tests.polls.conftest import add_session
 from workshop.breakouts import services as breakouts
 from workshop.db import db, utcnow
+from workshop.errors import Reason
 from workshop.extensions import socketio
 from workshop.live import handlers
 from workshop.live.access import ACCESS_ENDED_EVENT, REFUSALS, end_live_access
-from workshop.permissions import Reason, Refused
 from workshop.polls import services as polls
 from workshop.polls.models import Ballot
 from workshop.workshops.models import Membership, Role
+from workshop.workshops.permissions import Refused
 
 DISCONNECTED_WITHIN = 5.0  # seconds: the budget; in one process it takes milliseconds
 

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import pytest
 
 from workshop.cluster import nginx_config
-from workshop.ops.logs import redacted_path
+from workshop.redaction import redacted_path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 INVITE = "MQ.ZxY1aB.cDeFgHiJkLmNoPqRsTuVwXyZ012345"

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from tests.polls.test_sockets import ballots, cast, join  # noqa: F401  (fixtures)
 from workshop.db import db
+from workshop.live import revisions
 from workshop.polls import services
 from workshop.polls.models import Poll, PollKind
 
@@ -20,7 +21,7 @@ def test_the_vote_after_the_limit_is_refused_and_nothing_of_it_is_stored(room, j
     socket = join(voter)
     for n in range(VOTE_LIMIT):
         assert cast(socket, {"poll": poll.id, "answer": {"option": options[n % 2]}})["ok"] is True, n
-    revision = db.session.scalar(select(Poll.revision).where(Poll.id == poll.id))
+    revision = revisions.current(services.live_target(poll.session_id))
 
     ack = cast(socket, {"poll": poll.id, "answer": {"option": options[2]}})
 
@@ -28,7 +29,7 @@ def test_the_vote_after_the_limit_is_refused_and_nothing_of_it_is_stored(room, j
     assert ack["message"].startswith("You are voting too fast; wait ") and "seconds and try again." in ack["message"]
     db.session.expire_all()
     assert services.describe(poll, services.my_ballot(poll, voter)) == poll.options[(VOTE_LIMIT - 1) % 2].text
-    assert db.session.scalar(select(Poll.revision).where(Poll.id == poll.id)) == revision
+    assert revisions.current(services.live_target(poll.session_id)) == revision
     assert ballots(poll.id) == 1
     assert socket.connected
     # Someone else votes as before.

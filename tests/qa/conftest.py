@@ -12,6 +12,7 @@ from tests.polls.conftest import add_session
 from workshop.accounts.models import Person
 from workshop.agenda.models import AgendaSession
 from workshop.db import db
+from workshop.live import revisions
 from workshop.qa import services
 from workshop.qa.models import Question, QuestionVote
 from workshop.workshops.models import Role, Workshop
@@ -37,7 +38,7 @@ class Room:
 
     def ask(self, person, text="How do framework agreements handle price changes?", **kwargs) -> Question:
         """A question stored directly through the service, committed."""
-        question = services.ask(self.session, person, text, **kwargs)
+        question, _ = services.ask(self.session, person, text, **kwargs)
         db.session.commit()
         return question
 
@@ -77,6 +78,11 @@ def send(app):
         return ack
 
     return emit
+
+
+def questions_revision(session_id: int) -> int:
+    """The revision every page's copy of the session's questions carries now."""
+    return revisions.current(services.live_target(session_id))
 
 
 def stored(question_id: int) -> Question | None:

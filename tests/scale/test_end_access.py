@@ -20,8 +20,8 @@ from tests.live.server import cookie_header, invite_path, sign_in_with_invite  #
 from tests.ops.servers import SERVE, served
 from tests.scale.conftest import Tab
 from workshop.db import db
+from workshop.errors import Reason
 from workshop.live.access import ACCESS_ENDED_EVENT, REFUSALS
-from workshop.permissions import Reason
 from workshop.workshops.models import Role
 
 BUDGET_SECONDS = 5.0  # the promise

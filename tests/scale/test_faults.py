@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -10,6 +11,7 @@ import time
 import pytest
 import requests
 import socketio
+from sqlalchemy import select
 
 from tests.scale.conftest import connections_per_worker
 from tests.scale.test_cluster import results_seen
@@ -122,6 +124,49 @@ def test_live_updates_resume_after_redis_restarts_and_nothing_is_lost(scene, pri
     voter.wait_for(lambda: any(p == s.poll_id and v >= later["version"] and n == 2 for p, v, n in results_seen(voter)),
                    what="a vote after the restart, across workers")
     assert s.ballot_count() == 2
+
+
+def moderator_session(s) -> requests.Session:
+    """A moderator of the scene's workshop, signed in, with the CSRF token every page's htmx requests send."""
+    from workshop.accounts import services as accounts
+    from workshop.db import db
+    from workshop.workshops.models import Membership, Origin, Role, Workshop
+
+    with s.app.app_context():
+        workshop = db.session.scalar(select(Workshop).where(Workshop.code == s.code))
+        person = accounts.create_person(email="chair@scale.example.org", name="Chair", country="LK",
+                                        organization="Test")
+        db.session.add(Membership(workshop=workshop, person=person, role=Role.MODERATOR, origin=Origin.LOCAL))
+        db.session.commit()
+        cookie = s.app.session_interface.get_signing_serializer(s.app).dumps(
+            {"_user_id": person.get_id(), "_fresh": True})
+        db.session.remove()
+    browser = requests.Session()
+    browser.cookies.set("session", cookie)
+    desk = browser.get(f"{s.url}/w/{s.code}/s/{s.session_id}/polls", timeout=10)
+    assert desk.status_code == 200
+    browser.headers["X-CSRFToken"] = re.search(r'"X-CSRFToken": "([^"]+)"', desk.text).group(1)
+    browser.headers["HX-Request"] = "true"
+    return browser
+
+
+def test_a_moderators_action_while_the_queue_is_away_is_answered_and_reaches_pages_once_it_returns(
+        scene, private_redis):
+    s = scene(workers=2, participants=2)
+    first, second = s.cluster.worker_ports
+    watcher = s.open_tab(0, port=second)
+    watcher.wait_for(lambda: any(p == s.poll_id for p, _, _ in results_seen(watcher)), what="the poll's results")
+    desk = moderator_session(s)
+
+    private_redis.stop()
+    closed = desk.post(f"{s.url}/w/{s.code}/s/{s.session_id}/polls/{s.poll_id}/close", timeout=15)
+    assert closed.status_code == 200, closed.text[-2000:]  # committed: the answer does not wait for the queue
+    assert "badge closed" in closed.text
+    private_redis.start()
+
+    body = f'id="poll-body-{s.poll_id}"'
+    watcher.wait_for(lambda: any(body in f and "badge closed" in f for f in list(watcher.fragments)), seconds=20,
+                     what="the close made while Redis was down, on the other worker's page")
 
 
 def test_postgresql_away_gives_a_clear_503_and_the_app_recovers_without_a_restart(scene, private_postgres):

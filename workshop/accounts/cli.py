@@ -4,8 +4,6 @@ from flask.cli import with_appcontext
 from workshop.accounts import services
 from workshop.db import db
 from workshop.errors import ValidationError
-from workshop.live.access import end_live_access
-from workshop.permissions import Reason
 
 
 @click.command("create-organizer")
@@ -38,5 +36,4 @@ def reset_password(email: str, password: str) -> None:
         db.session.rollback()
         raise click.ClickException(" ".join(error.errors.values())) from None
     db.session.commit()
-    end_live_access(person.id, None, Reason.SIGNED_OUT)
     click.echo(f"New password set for {person.email}; every session of the account is signed out.")

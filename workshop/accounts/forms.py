@@ -31,10 +31,6 @@ class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=500)])
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: carries only the CSRF token."""
-
-
 class DeleteAccountForm(FlaskForm):
     confirm_text = StringField("Type DELETE to confirm", validators=[DataRequired(), Length(max=20)])
     understood = BooleanField("I understand that my account cannot be restored", validators=[DataRequired()])

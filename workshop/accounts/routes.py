@@ -5,16 +5,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from workshop.accounts import mailing, services
-from workshop.accounts.forms import (ActionForm, ChangePasswordForm, DeleteAccountForm, ForgotPasswordForm,
-                                     InviteForm, LoginForm, NewPasswordForm)
+from workshop.accounts.forms import (ChangePasswordForm, DeleteAccountForm, ForgotPasswordForm, InviteForm, LoginForm,
+                                     NewPasswordForm)
 from workshop.audit.services import record
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.extensions import limiter
-from workshop.forms import show_errors
-from workshop.live.access import end_live_access
+from workshop.forms import ActionForm, show_errors
 from workshop.mail import mail_configured
-from workshop.permissions import Reason
 from workshop.urls import safe_local_path
 
 
@@ -118,7 +116,6 @@ def password_link(token: str) -> str | Response:
         except services.LinkProblem as problem:
             db.session.rollback()
             abort(problem.status, problem.message)
-        end_live_access(person.id, None, Reason.SIGNED_OUT)
         login_user(person)
         flash("Your password is set. Every other session of your account has been signed out.", "success")
         return redirect(url_for("workshops.index"))
@@ -163,7 +160,6 @@ def change_password() -> tuple[str, int] | Response:
         db.session.rollback()
         show_errors(form, error)
         return _account_page(error.status, password_form=form)
-    end_live_access(current_user.id, None, Reason.SIGNED_OUT)
     login_user(current_user)  # this browser carries the new session version; every other session has ended
     flash("Your password is changed. Every other session of your account has been signed out.", "success")
     return redirect(url_for("accounts.account"))
@@ -176,7 +172,6 @@ def sign_out_everywhere() -> Response:
         abort(400, "The form had expired. Reload the page and try again.")
     services.end_every_session(current_user)
     db.session.commit()
-    end_live_access(current_user.id, None, Reason.SIGNED_OUT)
     logout_user()
     flash("You are signed out on every device and browser.", "info")
     return redirect(url_for("accounts.login"))
@@ -199,7 +194,6 @@ def delete_account() -> tuple[str, int] | Response:
         record(workshop_id, person, "account deleted", subject=person, detail="by its holder")
     services.delete_account(person)
     db.session.commit()
-    end_live_access(person.id, None, Reason.SIGNED_OUT)
     logout_user()
     flash("Your account is deleted. What you contributed stays, shown as from a former participant.", "info")
     return redirect(url_for("accounts.login"))

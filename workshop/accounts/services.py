@@ -17,8 +17,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from workshop.accounts.models import Invite, PasswordLink, Person
 from workshop.db import db, utcnow
-from workshop.errors import ValidationError
-from workshop.permissions import Reason
+from workshop.changes import ACCESS_ENDED, announce
+from workshop.errors import Reason, ValidationError
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -118,8 +118,10 @@ def authenticate(email: str, password: str) -> Person | None:
 
 
 def end_every_session(person: Person) -> None:
-    """Every session and remember cookie of the account stops working at its next request."""
+    """Every session and remember cookie of the account stops working at its next request, and its open
+    pages are told and disconnected once this commits."""
     person.session_version = (person.session_version or 1) + 1
+    announce(ACCESS_ENDED, person.id, None, Reason.SIGNED_OUT)
 
 
 def change_password(person: Person, current: str, new: str) -> None:
@@ -306,6 +308,7 @@ def issue_invite(person: Person, workshop) -> Invite | None:
     for old in db.session.scalars(select(Invite).where(
             Invite.person_id == person.id, Invite.workshop_id == workshop.id, Invite.revoked_at.is_(None))):
         old.revoked_at = now
+        announce(ACCESS_ENDED, person.id, workshop.id, Reason.INVITE_REVOKED)
     invite = Invite(person=person, workshop=workshop, created_at=now,
                     expires_at=now + timedelta(days=current_app.config["INVITE_DAYS"]))
     db.session.add(invite)
@@ -323,9 +326,12 @@ def revoke_invite(invite: Invite) -> None:
         invite.revoked_at = utcnow()
 
 
-def revoke_invites(person_id: int, workshop_id: int) -> None:
+def revoke_invites(person_id: int, workshop_id: int, reason: Reason = Reason.INVITE_REVOKED) -> None:
+    """The person's invite links to the workshop stop working; their open pages there are told why and
+    disconnected once this commits."""
     db.session.execute(update(Invite).where(Invite.person_id == person_id, Invite.workshop_id == workshop_id,
                                             Invite.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    announce(ACCESS_ENDED, person_id, workshop_id, reason)
 
 
 def sign_in_with_invite(invite: Invite) -> tuple[Person, timedelta]:

@@ -10,3 +10,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(calendar_routes.blueprint)
     app.jinja_env.globals["timezone_options"] = timezone_options
+    app.jinja_env.globals["now_next_section"] = routes.now_next_section

@@ -14,9 +14,9 @@ from workshop.agenda import calendar, services
 from workshop.agenda.models import AgendaSession
 from workshop.urls import external_url, safe_local_path
 from workshop.db import db
-from workshop.permissions import Action, requires
 from workshop.workshops import services as workshops
 from workshop.workshops.models import Membership, Workshop
+from workshop.workshops.permissions import Action, requires
 
 blueprint = Blueprint("calendar", __name__)
 

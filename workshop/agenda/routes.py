@@ -14,10 +14,11 @@ from workshop.agenda.forms import FileMaterialForm, LinkMaterialForm, SessionFor
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
 from workshop.forms import submit
-from workshop.permissions import Action, can, requires
+from workshop.inputs import is_htmx
 from workshop.uploads.storage import ALL_KINDS, send_stored, store_upload
 from workshop.urls import safe_local_path
 from workshop.workshops.models import Membership, Workshop
+from workshop.workshops.permissions import Action, can, requires
 
 blueprint = Blueprint("agenda", __name__)
 RENDERED_AGENDAS = 512
@@ -26,10 +27,6 @@ RENDERED_AGENDAS = 512
 def _rendered() -> LRUCache:
     """The app's own cache: each app (and each test's) starts empty, so a reused workshop id never sees stale HTML."""
     return current_app.extensions.setdefault("agenda_rendered", LRUCache(RENDERED_AGENDAS))
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _clock(workshop: Workshop):
@@ -95,7 +92,7 @@ def create_session(workshop: Workshop, membership: Membership):
     session, status = submit(form, lambda: services.create_session(workshop, form.data))
     if session is None:
         return render_template("agenda/_session_form.html", form=form, workshop=workshop, session=None), status
-    if not _is_htmx():
+    if not is_htmx():
         return redirect(url_for("agenda.agenda", code=workshop.code))
     return _agenda_fragment(workshop, membership, f"Added “{session.title}”.")
 
@@ -121,7 +118,7 @@ def update_session(workshop: Workshop, membership: Membership, session_id: int):
     saved, status = submit(form, lambda: services.update_session(session, workshop, form.data))
     if saved is None:
         return render_template("agenda/_session_form.html", form=form, workshop=workshop, session=session), status
-    if not _is_htmx():
+    if not is_htmx():
         return redirect(url_for("agenda.agenda", code=workshop.code))
     return _agenda_fragment(workshop, membership, f"Saved “{saved.title}”.")
 
@@ -140,7 +137,7 @@ def delete_session(workshop: Workshop, membership: Membership, session_id: int):
     title = session.title
     services.delete_session(session)
     db.session.commit()
-    if not _is_htmx():
+    if not is_htmx():
         return redirect(url_for("agenda.agenda", code=workshop.code))
     return _agenda_fragment(workshop, membership, f"Deleted “{title}”.")
 
@@ -151,7 +148,7 @@ def move_session(workshop: Workshop, membership: Membership, session_id: int, di
     session = services.session_or_404(workshop, session_id)
     services.move_session(workshop, session, direction)
     db.session.commit()
-    if not _is_htmx():
+    if not is_htmx():
         return redirect(url_for("agenda.agenda", code=workshop.code))
     return _agenda_fragment(workshop, membership, f"Moved “{session.title}” {direction}.")
 
@@ -182,14 +179,17 @@ def timezone_names():
 @blueprint.get("/w/<code>/now-next")
 @requires(Action.VIEW_WORKSHOP)
 def now_next(workshop: Workshop, membership: Membership):
-    return render_template("agenda/_now_next.html", **now_next_context(workshop))
+    return now_next_section(workshop)
 
 
-def now_next_context(workshop: Workshop) -> dict:
+def now_next_section(workshop: Workshop) -> Markup:
+    """The "Now and next" section: its own refreshes, and the workshop's home page (a template global, so
+    that the workshops package needs nothing from the agenda)."""
     moment = utcnow()
     sessions = services.unfinished_sessions(workshop, moment)
-    return {"workshop": workshop, "state": services.now_and_next(sessions, moment), "clock": _clock(workshop),
-            "has_sessions": bool(sessions) or services.has_sessions(workshop)}
+    return Markup(render_template("agenda/_now_next.html", workshop=workshop,
+                                  state=services.now_and_next(sessions, moment), clock=_clock(workshop),
+                                  has_sessions=bool(sessions) or services.has_sessions(workshop)))
 
 
 @blueprint.get("/w/<code>/s/<int:session_id>")

@@ -75,7 +75,6 @@ class BreakoutRound(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Rises with every change, above every other round of the session: the version of live fragments,
     # so a participant's card (which shows whichever round is current) never goes back to an older state.
-    revision: Mapped[int] = mapped_column(default=0)
 
     rooms: Mapped[list[BreakoutRoom]] = relationship(back_populates="round", cascade="all, delete-orphan",
                                                      order_by="BreakoutRoom.position")

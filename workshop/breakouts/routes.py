@@ -15,15 +15,12 @@ from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.forms import show_errors
-from workshop.permissions import Action, requires
+from workshop.inputs import is_htmx
 from workshop.workshops.models import Membership, Workshop
+from workshop.workshops.permissions import Action, requires
 
 blueprint = Blueprint("breakouts", __name__)
 BASE = "/w/<code>/s/<int:session_id>/breakouts"
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _round_or_404(session, round_id: int) -> BreakoutRound:
@@ -95,11 +92,12 @@ def round_desk(workshop: Workshop, membership: Membership, session_id: int, roun
 
 def _round_page(workshop, session, round_, status=200, *, form=None, errors=None, rules=None, csv_problems=()):
     errors = dict(errors or {})
+    version = services.session_version(session.id)
     rules = rules or {kind.value: services.group_lines(round_, kind) for kind in GroupKind}
     shown = services.preview(round_)
     return render_template(
         "breakouts/round.html", workshop=workshop, session=session, round=round_, form=form or RoundForm.of(round_),
-        errors=errors, rules=rules, csv_problems=csv_problems, preview=shown,
+        errors=errors, rules=rules, csv_problems=csv_problems, preview=shown, version=version,
         desk=live.desk_state(round_) if round_.state == RoundState.OPEN else None,
         help_requests=services.help_requests(round_), messages=services.messages_of(round_),
         seats=services.seats_left(round_) if round_.state == RoundState.DRAFT else {},
@@ -132,7 +130,6 @@ def settings(workshop: Workshop, membership: Membership, session_id: int, round_
     form = RoundForm()
     if not form.validate_on_submit():
         return _round_page(workshop, session, round_, 400, form=form)
-    was_choosing = round_.choosing_open
     try:
         services.update_round(round_, _form_data())
         db.session.commit()
@@ -141,8 +138,6 @@ def settings(workshop: Workshop, membership: Membership, session_id: int, round_
         db.session.refresh(round_)
         show_errors(form, error)
         return _round_page(workshop, session, round_, error.status, form=form, errors=error.errors)
-    if was_choosing and not round_.choosing_open:
-        live.broadcast_choosing(round_)  # no longer self-select: the chooser leaves the session page
     flash("Settings saved.", "success")
     return _to_round(workshop, session, round_)
 
@@ -190,20 +185,18 @@ def move(workshop: Workshop, membership: Membership, session_id: int, round_id: 
     round_ = _round_or_404(session, round_id)
     person_id, room_id = _number(request.form.get("person_id")), _number(request.form.get("room_id"))
     try:
-        moved, old_room_id = services.move_person(round_, person_id, room_id)
+        moved, _ = services.move_person(round_, person_id, room_id)
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
         db.session.refresh(round_)
-        if _is_htmx():
+        if is_htmx():
             raise
         return _round_page(workshop, session, round_, error.status, errors=error.errors)
     db.session.refresh(round_)
-    if round_.state == RoundState.OPEN:
-        live.broadcast_moved(round_, moved.person_id, old_room_id, moved.room_id)
     room = db.session.get(BreakoutRoom, moved.room_id)
     message = f"Moved {moved.person.name} to {room.name}."
-    if _is_htmx():
+    if is_htmx():
         return render_template("breakouts/_preview.html", workshop=workshop, session=session, round=round_,
                                preview=services.preview(round_), moved_message=message)
     flash(message, "success")
@@ -232,7 +225,6 @@ def choosing(workshop: Workshop, membership: Membership, session_id: int, round_
         db.session.rollback()
         db.session.refresh(round_)
         return _round_page(workshop, session, round_, error.status, errors=error.errors)
-    live.broadcast_choosing(round_)
     flash("Participants can choose a room now." if switch == "open" else "Choosing is closed.", "success")
     return _to_round(workshop, session, round_)
 
@@ -244,14 +236,14 @@ def act(workshop: Workshop, membership: Membership, session_id: int, round_id: i
     session = session_or_404(workshop, session_id)
     round_ = _round_or_404(session, round_id)
     changes = {
-        "open": (lambda: services.start_round(round_), live.broadcast_opened,
+        "open": (lambda: services.start_round(round_),
                  lambda r: f"{r.title} is open: everyone has been sent their room."),
-        "extend": (lambda: services.extend_round(round_, request.form.get("minutes")), live.broadcast_countdown,
+        "extend": (lambda: services.extend_round(round_, request.form.get("minutes")),
                    lambda r: f"{r.title} extended."),
-        "close": (lambda: services.close_round(round_), live.broadcast_closed,
+        "close": (lambda: services.close_round(round_),
                   lambda r: f"{r.title} is closed: everyone is back in the plenary."),
         "message": (lambda: services.send_message(round_, current_user, request.form.get("text")),
-                    live.broadcast_message, lambda m: "Message sent to every room."),
+                    lambda m: "Message sent to every room."),
     }
     if action == "delete":
         title = round_.title
@@ -265,7 +257,7 @@ def act(workshop: Workshop, membership: Membership, session_id: int, round_id: i
         return redirect(url_for("breakouts.desk", code=workshop.code, session_id=session.id), code=303)
     if action not in changes:
         abort(404, "Unknown breakout action.")
-    change, broadcast, success = changes[action]
+    change, success = changes[action]
     try:
         result = change()
         db.session.commit()
@@ -273,7 +265,6 @@ def act(workshop: Workshop, membership: Membership, session_id: int, round_id: i
         db.session.rollback()
         db.session.refresh(round_)
         return _round_page(workshop, session, round_, error.status, errors=error.errors)
-    broadcast(result)
     flash(success(result), "success")
     return _to_round(workshop, session, round_)
 
@@ -283,11 +274,12 @@ def act(workshop: Workshop, membership: Membership, session_id: int, round_id: i
 def help_handled(workshop: Workshop, membership: Membership, session_id: int, round_id: int, help_id: int):
     session = session_or_404(workshop, session_id)
     round_ = _round_or_404(session, round_id)
-    handled = services.handle_help(round_, help_id)
+    handled = services.handle_help(round_, help_id)  # announced to the other moderators' desks too
     db.session.commit()
-    live.broadcast_help(handled)  # the other moderators' desks too
-    html = render_template("breakouts/_help.html", help=handled, round=round_, code=workshop.code, session=session)
-    if _is_htmx():
+    version = services.session_version(session.id)
+    html = render_template("breakouts/_help.html", help=handled, round=round_, code=workshop.code, session=session,
+                           version=version)
+    if is_htmx():
         return html
     return _to_round(workshop, session, round_, "#help")
 
@@ -309,13 +301,11 @@ def edit_room(workshop: Workshop, membership: Membership, session_id: int, round
         db.session.rollback()
         error = refused
     db.session.refresh(room)
-    if error is None and round_.state == RoundState.OPEN:
-        live.broadcast_room_changed(round_, room)
     members = services.members_by_room(round_)[room.id]
     html = render_template("breakouts/_room_form.html", workshop=workshop, session=session, round=round_, room=room,
                            members=members, error=" ".join(error.errors.values()) if error else None,
                            saved=error is None, typed=request.form if error else None)
-    if not _is_htmx():
+    if not is_htmx():
         if error:
             return _round_page(workshop, session, round_, error.status, errors=error.errors)
         flash(f"{room.name} saved.", "success")
@@ -368,10 +358,10 @@ def choose(workshop: Workshop, membership: Membership, session_id: int, round_id
     except ValidationError:
         db.session.rollback()
         raise
-    live.broadcast_seats(round_.id)
+    version = services.session_version(session.id)
     db.session.refresh(round_)
-    html = live.render_card(round_, choice=room.id, staff=services.is_staff(membership))
-    if _is_htmx():
+    html = live.render_card(round_, version=version, choice=room.id, staff=services.is_staff(membership))
+    if is_htmx():
         return html
     flash(f"You chose {room.name}.", "success")
     return redirect(url_for("agenda.session_page", code=workshop.code, session_id=session.id), code=303)
@@ -384,12 +374,14 @@ def room_page(workshop: Workshop, membership: Membership, session_id: int, room_
     room = _room_or_404(session, room_id)
     if not services.may_enter(room, membership, current_user.id):
         abort(403, "This is not your breakout room. Your own room is shown on the session page.")
+    version = services.session_version(session.id)
     round_ = room.round
     mine = services.room_of(round_.id, current_user.id)
     return render_template("breakouts/room.html", workshop=workshop, session=session, round=round_, room=room,
-                           members=services.members_by_room(round_)[room.id],
+                           members=services.members_by_room(round_)[room.id], version=version,
                            may_write=services.may_write_notes(room, membership, current_user.id),
-                           card=Markup(live.render_card(round_, mine, staff=services.is_staff(membership)))
+                           card=Markup(live.render_card(round_, mine, version=version,
+                                                        staff=services.is_staff(membership)))
                            if round_.state == RoundState.OPEN else None,
                            assigned=mine is not None and mine.id == room.id, live_room=round_.state == RoundState.OPEN)
 
@@ -413,7 +405,6 @@ def save_notes(workshop: Workshop, membership: Membership, session_id: int, room
         db.session.refresh(room)
         return render_template("breakouts/_notes_status.html", room=room, error=" ".join(error.errors.values())), \
             error.status
-    live.broadcast_notes(room)
     return render_template("breakouts/_notes_status.html", room=room, saved=True)
 
 
@@ -428,11 +419,8 @@ def ask_for_help(workshop: Workshop, membership: Membership, session_id: int, ro
     except ValidationError:
         db.session.rollback()
         raise
-    if new:
-        live.broadcast_help(found)
-        live.broadcast_desk(room.round_id)
     html = render_template("breakouts/_help_sent.html", room=room, help=found, new=new)
-    if _is_htmx():
+    if is_htmx():
         return html
     flash("The moderators have been alerted." if new else "The moderators were already alerted.", "success")
     return redirect(url_for("breakouts.room_page", code=workshop.code, session_id=session.id, room_id=room.id),
@@ -448,4 +436,4 @@ def plenary_notes(workshop: Workshop, membership: Membership, session_id: int, r
     if round_.state != RoundState.CLOSED and not services.is_staff(membership):
         abort(403, "The rooms' notes are shared with everyone once the round is closed.")
     return render_template("breakouts/notes.html", workshop=workshop, session=session, round=round_,
-                           staff=services.is_staff(membership))
+                           staff=services.is_staff(membership), version=services.session_version(session.id))

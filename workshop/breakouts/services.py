@@ -3,7 +3,8 @@
 The splitting itself is :mod:`workshop.breakouts.assignment` (pure functions); this module feeds it the
 workshop's members and the round's rules, and stores what it returns. Every change of state is one
 conditional UPDATE (``WHERE state = ...``), so two moderators pressing at once, or a timer and a
-moderator, change it once; the caller commits before anyone is told.
+moderator, change it once. Each change raises the revision of the session's breakouts and announces what
+it changed (``workshop/changes.py``) in its transaction; the caller commits, and only then is anyone told.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from workshop import action_limits
 from workshop.accounts.models import Person
@@ -26,10 +26,13 @@ from workshop.breakouts import assignment as core
 from workshop.breakouts.models import (AssignmentMode, AssignmentSource, BreakoutAssignment, BreakoutChoice,
                                        BreakoutGroup, BreakoutGroupMember, BreakoutMessage, BreakoutRoom,
                                        BreakoutRound, GroupKind, HelpRequest, RoundState)
+from workshop.changes import announce
 from workshop.csvio import read_csv
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
-from workshop.permissions import Action, can
+from workshop.inputs import is_int
+from workshop.live import revisions
+from workshop.workshops.permissions import Action, can
 from workshop.workshops.models import Membership, Role
 
 MAX_ROOMS = 200
@@ -41,10 +44,6 @@ MAX_MESSAGE = 500
 MAX_HELP = 300
 LIMITED_ROLES = ("moderator", "facilitator")  # roles the "at most one per room" rule may name
 STAFF_ROLES = (Role.ORGANIZER, Role.MODERATOR)
-
-
-def is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _int(raw, field: str, low: int, high: int, what: str) -> int | None:
@@ -97,10 +96,30 @@ def current_round(session_id: int) -> BreakoutRound | None:
     return found
 
 
+# What changed, as announced: a round (everyone's card, rooms, countdown, the desk), seats left while choosing,
+# a room's notes, a message to every room, a call for help, one person's room.
+ROUND_TOPIC = "breakout-round"
+SEATS_TOPIC = "breakout-seats"
+NOTES_TOPIC = "breakout-notes"
+MESSAGE_TOPIC = "breakout-message"
+HELP_TOPIC = "breakout-help"
+PERSON_TOPIC = "breakout-person"  # one person got a room or was moved: their card, the rooms' people, the desk
+
+
+def live_target(session_id: int) -> str:
+    """One revision for the session's breakouts: a person's card moves from round to round."""
+    return f"breakouts:session:{session_id}"
+
+
 def session_version(session_id: int) -> int:
-    """The highest revision of the session's rounds: it rises with every change to any of them."""
-    return db.session.scalar(select(func.coalesce(func.max(BreakoutRound.revision), 0))
-                             .where(BreakoutRound.session_id == session_id))
+    """The revision of the session's breakouts, read before what it versions."""
+    return revisions.current(live_target(session_id))
+
+
+def changed(session_id: int, topic: str, *key) -> int:
+    """Something of the session's breakouts changed in this transaction: raise its revision and announce it."""
+    announce(topic, *key)
+    return revisions.bump(live_target(session_id))
 
 
 def room_of(round_id: int, person_id: int) -> BreakoutRoom | None:
@@ -124,15 +143,8 @@ def assigned_count(round_: BreakoutRound) -> int:
                              .where(BreakoutAssignment.round_id == round_.id))
 
 
-def _next_revision(session_id):
-    """Above every revision of the session's rounds (the card a participant sees spans rounds)."""
-    other = aliased(BreakoutRound)
-    return (select(func.coalesce(func.max(other.revision), 0) + 1).where(other.session_id == session_id)
-            .scalar_subquery())
-
-
-def _bump(round_: BreakoutRound) -> None:
-    round_.revision = _next_revision(round_.session_id)
+def _bump(round_: BreakoutRound, topic: str = ROUND_TOPIC) -> None:
+    changed(round_.session_id, topic, round_.session_id, round_.id)
 
 
 def _require_state(round_: BreakoutRound, *states: RoundState, doing: str) -> None:
@@ -186,10 +198,10 @@ def create_round(session: AgendaSession, data: dict) -> BreakoutRound:
               or 0) + 1
     round_ = BreakoutRound(workshop_id=session.workshop_id, session_id=session.id, number=number,
                            seed=random.randrange(1, 1_000_000), **fields)
-    round_.revision = _next_revision(session.id)
     db.session.add(round_)
     db.session.flush()
     _ensure_rooms(round_, _room_count(round_, len(round_people(round_)[0])))
+    _bump(round_)
     return round_
 
 
@@ -207,6 +219,7 @@ def update_round(round_: BreakoutRound, data: dict) -> BreakoutRound:
 
 def delete_round(round_: BreakoutRound) -> None:
     _require_state(round_, RoundState.DRAFT, doing="be deleted (an opened round is kept as history)")
+    changed(round_.session_id, ROUND_TOPIC, round_.session_id, None)
     db.session.delete(round_)
 
 
@@ -528,17 +541,26 @@ def move_person(round_: BreakoutRound, person_id, room_id) -> tuple[BreakoutAssi
     found.room_id = room.id
     found.source = AssignmentSource.MOVED
     found.assigned_at = utcnow()
-    _bump(round_)
+    changed(round_.session_id, PERSON_TOPIC, round_.id, found.person_id, old_room_id)
     return found, old_room_id
 
 
 # Self-select ------------------------------------------------------------------------------------------
 
 def set_choosing(round_: BreakoutRound, open_: bool) -> BreakoutRound:
+    """Open or close choosing: one conditional UPDATE of the round's row, which every choice locks FOR SHARE
+    until it commits (see :func:`choose_room`), so closing waits for the choices in flight."""
     _require_state(round_, RoundState.DRAFT, doing="take choices")
     if round_.mode != AssignmentMode.SELF_SELECT:
         raise ValidationError({"round": "Only a self-select round lets participants choose."}, status=409)
-    round_.choosing_open = open_
+    switched = db.session.execute(
+        update(BreakoutRound).where(BreakoutRound.id == round_.id, BreakoutRound.state == RoundState.DRAFT,
+                                    BreakoutRound.mode == AssignmentMode.SELF_SELECT)
+        .values(choosing_open=open_).execution_options(synchronize_session=False))
+    db.session.refresh(round_)
+    if switched.rowcount != 1:  # opened or changed at the same moment: say what it is now
+        _require_state(round_, RoundState.DRAFT, doing="take choices")
+        raise ValidationError({"round": "Only a self-select round lets participants choose."}, status=409)
     _bump(round_)
     return round_
 
@@ -583,6 +605,16 @@ def choose_room(round_: BreakoutRound, person: Person, room_id) -> BreakoutRoom:
     except IntegrityError:
         db.session.rollback()
         raise ValidationError({"room": "Your choice was already being saved; try again."}, status=409) from None
+    # Closed is final: choosing is read again inside the choice's write transaction, under a lock that closing
+    # choosing (and starting the round: both UPDATE the round's row) must wait for. On PostgreSQL FOR SHARE
+    # waits for a close in progress and then reads the row it committed; once held, the close waits for this
+    # commit (choices share it). On SQLite the choice's first write above took the database's write lock.
+    state, still_open = db.session.execute(
+        select(BreakoutRound.state, BreakoutRound.choosing_open).where(BreakoutRound.id == round_.id)
+        .with_for_update(read=True)).one()
+    if state != RoundState.DRAFT or not still_open:
+        db.session.rollback()
+        raise ValidationError({"room": "Choosing rooms has closed; your choice was not saved."}, status=409)
     _bump(round_)
     db.session.flush()
     db.session.expire(room)
@@ -620,8 +652,7 @@ def start_round(round_: BreakoutRound) -> BreakoutRound:
         opened = db.session.execute(
             update(BreakoutRound).where(BreakoutRound.id == round_.id, BreakoutRound.state == RoundState.DRAFT)
             .values(state=RoundState.OPEN, opened_at=now, choosing_open=False,
-                    ends_at=now + timedelta(seconds=round_.duration_seconds) if round_.duration_seconds else None,
-                    revision=_next_revision(BreakoutRound.session_id))
+                    ends_at=now + timedelta(seconds=round_.duration_seconds) if round_.duration_seconds else None)
             .execution_options(synchronize_session=False))
     except IntegrityError:  # the one-open-round index: another round opened at the same moment
         db.session.rollback()
@@ -629,6 +660,7 @@ def start_round(round_: BreakoutRound) -> BreakoutRound:
                               status=409) from None
     if opened.rowcount != 1:
         raise ValidationError({"round": f"{round_.title} was opened already."}, status=409)
+    _bump(round_)
     db.session.refresh(round_)
     _place_late(round_, [person.id for person in unplaced_participants(round_)])
     return round_
@@ -672,8 +704,9 @@ def _place_late(round_: BreakoutRound, person_ids: list[int]) -> list[BreakoutAs
                                          source=AssignmentSource.LATE))
     if placed:
         db.session.add_all(placed)
-        _bump(round_)
         db.session.flush()  # IntegrityError if another tab of theirs placed them first: the caller rolls back
+        for assignment in placed:
+            changed(round_.session_id, PERSON_TOPIC, round_.id, assignment.person_id, None)
     return placed
 
 
@@ -687,10 +720,11 @@ def extend_round(round_: BreakoutRound, minutes) -> BreakoutRound:
     base = round_.ends_at if round_.ends_at is not None and round_.ends_at > now else now
     extended = db.session.execute(
         update(BreakoutRound).where(BreakoutRound.id == round_.id, BreakoutRound.state == RoundState.OPEN)
-        .values(ends_at=base + timedelta(minutes=minutes), revision=_next_revision(BreakoutRound.session_id))
+        .values(ends_at=base + timedelta(minutes=minutes))
         .execution_options(synchronize_session=False))
     if extended.rowcount != 1:
         raise ValidationError({"round": f"{round_.title} has just ended."}, status=409)
+    _bump(round_)
     db.session.refresh(round_)
     return round_
 
@@ -700,10 +734,11 @@ def close_round(round_: BreakoutRound) -> BreakoutRound:
     _require_state(round_, RoundState.OPEN, doing="be closed")
     closed = db.session.execute(
         update(BreakoutRound).where(BreakoutRound.id == round_.id, BreakoutRound.state == RoundState.OPEN)
-        .values(state=RoundState.CLOSED, closed_at=utcnow(), revision=_next_revision(BreakoutRound.session_id))
+        .values(state=RoundState.CLOSED, closed_at=utcnow())
         .execution_options(synchronize_session=False))
     if closed.rowcount != 1:
         raise ValidationError({"round": f"{round_.title} was closed already."}, status=409)
+    _bump(round_)
     db.session.refresh(round_)
     return round_
 
@@ -714,10 +749,12 @@ def close_due_rounds(now: datetime | None = None) -> list[int]:
     closed = db.session.execute(
         update(BreakoutRound).where(BreakoutRound.state == RoundState.OPEN, BreakoutRound.ends_at.is_not(None),
                                     BreakoutRound.ends_at <= now)
-        .values(state=RoundState.CLOSED, closed_at=now, revision=_next_revision(BreakoutRound.session_id))
-        .returning(BreakoutRound.id).execution_options(synchronize_session=False)).scalars().all()
+        .values(state=RoundState.CLOSED, closed_at=now)
+        .returning(BreakoutRound.id, BreakoutRound.session_id).execution_options(synchronize_session=False)).all()
+    for round_id, session_id in closed:
+        changed(session_id, ROUND_TOPIC, session_id, round_id)
     db.session.commit()
-    return list(closed)
+    return [round_id for round_id, _ in closed]
 
 
 def send_message(round_: BreakoutRound, sender: Person, text) -> BreakoutMessage:
@@ -730,6 +767,7 @@ def send_message(round_: BreakoutRound, sender: Person, text) -> BreakoutMessage
     message = BreakoutMessage(round_id=round_.id, person_id=sender.id, text=text)
     db.session.add(message)
     db.session.flush()
+    changed(round_.session_id, MESSAGE_TOPIC, message.id)
     return message
 
 
@@ -754,6 +792,7 @@ def ask_for_help(room: BreakoutRoom, person: Person, message) -> tuple[HelpReque
     request = HelpRequest(round_id=room.round_id, room_id=room.id, person_id=person.id, message=message)
     db.session.add(request)
     db.session.flush()
+    changed(room.round.session_id, HELP_TOPIC, request.id)
     return request, True
 
 
@@ -768,6 +807,7 @@ def handle_help(round_: BreakoutRound, request_id: int) -> HelpRequest:
         raise ValidationError({"help": "There is no such request for help in this round."}, status=404)
     if found.handled_at is None:
         found.handled_at = utcnow()
+        changed(round_.session_id, HELP_TOPIC, found.id)
     return found
 
 
@@ -839,6 +879,8 @@ def save_notes(room: BreakoutRoom, membership: Membership | None, person: Person
         .values(notes=text, notes_revision=BreakoutRoom.notes_revision + 1, notes_saved_at=utcnow(),
                 notes_saved_by_id=person.id)
         .returning(BreakoutRoom.notes_revision).execution_options(synchronize_session=False)).scalar()
+    if saved is not None:
+        changed(room.round.session_id, NOTES_TOPIC, room.id)
     db.session.refresh(room)
     if saved is None:
         if room.notes == text:  # the same words reached the server twice (a retry): nothing to tell

@@ -1,7 +1,7 @@
 """Why a page may not be live, in words its reader can act on; and ending a person's live access at once.
 
 A refused connection and an ended one tell the page the same thing: the
-participant's words, the reason (a :class:`~workshop.permissions.Reason` value,
+participant's words, the reason (a :class:`~workshop.errors.Reason` value,
 or one of the connection's own below), whether trying again can help, and
 what the page offers to do ("sign in" or "reload"). ``live.js`` shows it.
 
@@ -26,7 +26,7 @@ from flask_socketio import ConnectionRefusedError as SocketRefused
 
 from workshop.live.queue import QueueUnavailable, RedisQueue
 from workshop.live.rooms import access_room, person_room
-from workshop.permissions import Reason
+from workshop.errors import Reason
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,12 @@
 """Coalesced broadcasts: many changes in a burst become one render and one emit per key.
 
-A change calls :meth:`Coalescer.mark` with a key (say, a workshop's presence)
-and a job that renders the current state from the source of truth and emits
-it. Jobs wait at most one flush interval; a key marked again before the flush
-runs once, with the state as it is at flush time, so the last state is always
-the one sent.
+Services announce committed changes (``workshop/changes.py``); each feature
+registers, per topic, the job that renders the topic's current state from the
+database and emits it (:func:`on_change`). An announcement marks its job on the
+:class:`Coalescer`: jobs wait at most one flush interval, a key marked again
+before the flush runs once, with the state as it is at flush time, so the last
+state is always the one sent, and a job that finds the queue or the database
+away runs again a moment later. No route or socket handler emits.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from flask import Flask, current_app
 
+from workshop.changes import Change
+from workshop.db import db
 from workshop.extensions import socketio
 
 log = logging.getLogger(__name__)
@@ -53,6 +59,49 @@ class SessionHook(Protocol):
 
 
 session_hooks: list[SessionHook] = []
+
+
+@dataclass(frozen=True)
+class Topic:
+    send: Callable[..., None]  # renders the target's current state (read its revision first) and emits it
+    whole_state: bool = True  # see Coalescer.mark
+    immediate: bool = False  # sent by the committing code at once, reading nothing (on an outage: coalesced)
+
+
+topics: dict[str, Topic] = {}
+
+
+def on_change(topic: str, send: Callable[..., None], *, whole_state: bool = True, immediate: bool = False) -> None:
+    """A feature says how an announced change of ``topic`` reaches the pages: ``send(*key)``."""
+    topics[topic] = Topic(send, whole_state, immediate)
+
+
+def _from_one_snapshot(send: Callable[..., None], *key) -> None:
+    """Every read of a job sees the database as of one moment, so a fragment's revision and its content agree.
+
+    PostgreSQL's default gives each statement its own view; one process on SQLite runs a job without yielding
+    to any other green thread, so nothing commits between its reads.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    send(*key)
+
+
+def deliver(changes: list[Change]) -> None:
+    """After a commit: each announced change becomes a coalesced broadcast (the changes hook calls this)."""
+    for change in changes:
+        topic = topics.get(change.topic)
+        if topic is None:
+            log.error("no live job for the announced change %r", change)
+            continue
+        if topic.immediate:  # no reads: the committing code's session may not read in its after-commit hook
+            try:
+                topic.send(*change.key)
+                continue
+            except OUTAGES as outage:
+                log.warning("live change %r waits for %s: %s", change, outage.__class__.__name__, outage)
+        coalescer().mark((change.topic, *change.key), partial(_from_one_snapshot, topic.send, *change.key),
+                         whole_state=topic.whole_state)
 
 
 def emit_fragment(html: str, room: str) -> None:

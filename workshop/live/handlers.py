@@ -1,9 +1,9 @@
 """Socket connection and disconnection: authentication, rooms and presence.
 
 A connection says which workshop it is for (``auth={"workshop": code}``),
-optionally which session's page (``"session": id``) and which breakout
-room's page in it (``"breakout_room": id``); the Flask session says who it
-is. Cross-origin connections are refused by Socket.IO's same-origin check
+optionally which session's page (``"session": id``) and which narrower
+page in it, under a key a feature registered (:func:`on_place`; breakouts
+register ``"breakout_room": id``); the Flask session says who it is. Cross-origin connections are refused by Socket.IO's same-origin check
 before this code runs.
 
 Every check comes before anything is joined or recorded: a refused
@@ -11,21 +11,30 @@ connection is in no room and never counted online.
 """
 
 import time
+from collections.abc import Callable
 
 from flask import request
 from flask_login import current_user
 from flask_socketio import emit
 
 from workshop.extensions import socketio
-from workshop.live.access import BAD_REQUEST, NO_SESSION, breakout_refusal, gate, refusal
+from workshop.agenda.services import session_in
+from workshop.inputs import is_int
+from workshop.live.access import BAD_REQUEST, NO_SESSION, gate, refusal
 from workshop.live.broadcast import FRAGMENT_EVENT, session_hooks
 from workshop.live.presence import broadcast_online, presence, render_online
-from workshop.agenda.services import session_in
-from workshop.breakouts.services import room_for_connection
-from workshop.errors import ValidationError
-from workshop.live.rooms import (access_room, breakout_room, desk_room, organizers_room, person_room, session_room,
-                                 workshop_room)
-from workshop.permissions import Action, Refused, authorize, can
+from workshop.live.rooms import (access_room, desk_room, organizers_room, person_room, person_session_room,
+                                 session_room, workshop_room)
+from workshop.workshops.permissions import Action, Refused, authorize, can
+
+# auth key -> resolve(session, membership, person_id, value): the socket room of that page, or a refusal raised.
+PlaceResolver = Callable[[object, object, int, object], str]
+places: dict[str, PlaceResolver] = {}
+
+
+def on_place(key: str, resolve: PlaceResolver) -> None:
+    """A feature's page narrower than a session (a breakout room's): its connections name it under ``key``."""
+    places[key] = resolve
 
 
 def register() -> None:
@@ -60,13 +69,12 @@ def connect(auth=None):
         rooms.append(organizers_room(workshop.id))
     session = None
     if auth.get("session") is not None:
-        session = session_in(workshop, auth["session"]) if _is_id(auth["session"]) else None
+        session = session_in(workshop, auth["session"]) if is_int(auth["session"]) else None
         if session is None:
             refusal(NO_SESSION).refuse()
-        rooms.append(session_room(session.id))
-    place = None
-    if auth.get("breakout_room") is not None:
-        place = _breakout_place(session, membership, auth["breakout_room"])
+        rooms += [session_room(session.id), person_session_room(current_user.id, session.id)]
+    place = _place(auth, session, membership)
+    if place is not None:
         rooms.append(place)
     gate().admit(request.sid, rooms, checked_at)
     presence().arrive(request.sid, workshop.id, current_user.id, session.id if session else None, place)
@@ -85,19 +93,15 @@ def connect(auth=None):
         raise
 
 
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _breakout_place(session, membership, room_id) -> str:
-    """A breakout room's page: a room of the session's open round that is the person's own (staff: any)."""
-    if session is None:
+def _place(auth: dict, session, membership) -> str | None:
+    """The narrower page this connection is for, if it names one: it must be in the session it names."""
+    named = [(key, auth[key]) for key in places if auth.get(key) is not None]
+    if not named:
+        return None
+    if session is None or len(named) > 1:
         refusal(BAD_REQUEST).refuse()
-    try:
-        room = room_for_connection(session, membership, current_user.id, room_id)
-    except ValidationError as error:
-        breakout_refusal(" ".join(error.errors.values())).refuse()
-    return breakout_room(room.id)  # the presence place has the socket room's name
+    key, value = named[0]
+    return places[key](session, membership, current_user.id, value)
 
 
 def disconnect(reason=None):

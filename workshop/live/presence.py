@@ -96,6 +96,11 @@ class Presence:
         with self._lock:
             return {c.person_id for c in self._connections.values() if c.place == place}
 
+    def version(self, workshop_id: int) -> int:
+        """The version of the workshop's presence: read it before what it versions."""
+        with self._lock:
+            return self._versions.get(workshop_id, 0)
+
     def online(self, workshop_id: int) -> tuple[set[int], int]:
         """The people online in a workshop and the version of that answer."""
         with self._lock:
@@ -286,6 +291,16 @@ class RedisPresence:
             return self._local_people(lambda c: c.workshop_id == workshop_id), 0
         self._note_success()
         return _people(members), int(version or 0)
+
+    def version(self, workshop_id: int) -> int:
+        """The version of the workshop's presence (0 while Redis is away): read it before what it versions."""
+        try:
+            version = self.redis.get(self._version_key(workshop_id))
+        except self._redis_errors as error:
+            self._note_failure("presence version", error)
+            return 0
+        self._note_success()
+        return int(version or 0)
 
     def in_session(self, session_id: int) -> int:
         """How many people have the session's live page open now, on any worker."""

@@ -1,4 +1,8 @@
-"""Socket.IO room names, one per workshop, per moderator desk, per person and per person in a workshop."""
+"""Socket.IO room names: a fragment goes to the room of the pages that show its target.
+
+One per workshop, per moderator desk, per session page, per breakout room page; per person (what every page of
+theirs shows: a refusal, a sign-out), per person in a workshop, and per person on one session's pages.
+"""
 
 
 def workshop_room(workshop_id: int) -> str:
@@ -17,6 +21,11 @@ def organizers_room(workshop_id: int) -> str:
 
 def person_room(person_id: int) -> str:
     return f"person:{person_id}"
+
+
+def person_session_room(person_id: int, session_id: int) -> str:
+    """One person's pages of one session: what only they see there (their breakout card, their pending question)."""
+    return f"person:{person_id}:session:{session_id}"
 
 
 def session_room(session_id: int) -> str:

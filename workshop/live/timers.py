@@ -32,12 +32,17 @@ class Job:
     run: Callable[[], object]
 
 
-def deadline_sweeps() -> list[Callable[[], object]]:
-    """Each feature's "end what is due" function, run by every worker."""
-    from workshop.breakouts.live import end_due_rounds
-    from workshop.polls.live import close_due_polls
+_deadline_sweeps: list[Callable[[], object]] = []
 
-    return [close_due_polls, end_due_rounds]
+
+def on_deadline(sweep: Callable[[], object]) -> None:
+    """A feature's "end what is due" function (close polls whose time is up), run by every worker."""
+    if sweep not in _deadline_sweeps:
+        _deadline_sweeps.append(sweep)
+
+
+def deadline_sweeps() -> list[Callable[[], object]]:
+    return list(_deadline_sweeps)
 
 
 def live_jobs(app: Flask) -> list[Job]:

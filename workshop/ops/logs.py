@@ -2,45 +2,27 @@
 
 Every record logged while a request is handled carries its request id, method
 and path; with ``WORKSHOP_ACCESS_LOG=1`` each request also logs one line with
-its status and duration. Paths are logged through ``redacted_path``: the
-secret in an invite, calendar feed or password link never reaches a log.
+its status and duration. Paths are logged through ``redacted_path``
+(``workshop.redaction``): the secret in an invite, calendar feed or password
+link never reaches a log.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from datetime import datetime, timezone
 
 from flask import Flask, g, has_request_context, request
+
+from workshop.redaction import REDACTED, redacted_path, secret_in
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 REQUEST_FIELDS = ("request_id", "method", "path")
 EXTRA_FIELDS = ("status", "duration_ms")
 
 request_log = logging.getLogger("workshop.request")
-
-# Paths whose segment after the prefix is the key itself: whoever reads it can use the link. Repeated
-# slashes too, since the app is reached by them as well. deploy/nginx-site.conf's maps hide the same.
-SECRET_IN_PATH = re.compile(
-    r"^(?P<prefix>/+(?:invite|password|calendar)/+)(?P<secret>[^/?#]+?)(?P<suffix>\.ics)?(?=[/?#]|$)")
-REDACTED = "[redacted]"
-# The app's tokens are 30 characters or more; a shorter segment is no key, and hiding every occurrence
-# of, say, "e" in an error's text would make the line unreadable.
-SHORTEST_SECRET = 16
-
-
-def redacted_path(path: str) -> str:
-    """The path with the secret of an invite (/invite/<token>), calendar feed (/calendar/<token>.ics) or
-    password link (/password/<token>) replaced by [redacted]; any other path as it is."""
-    return SECRET_IN_PATH.sub(rf"\g<prefix>{REDACTED}\g<suffix>", path)
-
-
-def _secret_in(path: str) -> str | None:
-    found = SECRET_IN_PATH.match(path)
-    return found["secret"] if found and len(found["secret"]) >= SHORTEST_SECRET else None
 
 
 class RequestContextFilter(logging.Filter):
@@ -55,7 +37,7 @@ class RequestContextFilter(logging.Filter):
             record.request_id = g.get("request_id")
             record.method = request.method
             record.path = redacted_path(request.path)
-            record.secret = _secret_in(request.path)
+            record.secret = secret_in(request.path)
         return True
 
 

@@ -1,11 +1,15 @@
 """Polls on the live pipe: votes over the socket, coalesced result broadcasts, state on (re)connect.
 
-Results are rendered once per flush and emitted to the session's room (what
-participants and the projector see) and to the moderators' desk (live counts
-even while results are hidden). Every fragment carries the poll's revision.
+The polls service announces every committed change of a poll; at the next
+flush its card and results are rendered once and emitted to the session's room
+(what participants and the projector see) and to the moderators' desk (live
+counts even while results are hidden). Every fragment carries the revision of
+the session's polls (``workshop/live/revisions.py``).
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from flask import current_app, render_template, request
 from flask_login import current_user
@@ -16,10 +20,12 @@ from sqlalchemy import select
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
 from workshop.extensions import socketio
-from workshop.live.broadcast import FRAGMENT_EVENT, coalescer, emit_fragment, session_hooks
+from workshop.live import revisions
+from workshop.live.broadcast import FRAGMENT_EVENT, coalescer, emit_fragment, on_change, session_hooks
 from workshop.live.presence import presence
+from workshop.live.timers import on_deadline
 from workshop.live.rooms import desk_room, session_room
-from workshop.permissions import Action, Refused, authorize_for
+from workshop.workshops.permissions import Action, Refused, authorize_for
 from workshop.polls import services
 from workshop.polls.models import Poll, PollState
 from workshop.workshops.models import Workshop
@@ -30,61 +36,93 @@ def visible_polls(session) -> list[Poll]:
     return [p for p in reversed(services.polls_of(session)) if p.state != PollState.DRAFT]
 
 
-def card_context(poll: Poll, person) -> dict:
+def version_of(session_id: int) -> int:
+    """The revision of the session's polls, read before what it versions."""
+    return revisions.current(services.live_target(session_id))
+
+
+def turnout_version(poll: Poll, version: int) -> int:
+    """Turnout counts ballots and people online: both revisions only grow, and so does their sum."""
+    return version + presence().version(poll.workshop_id)
+
+
+def card_context(poll: Poll, person, version: int) -> dict:
     ballot = services.my_ballot(poll, person)
-    return {"poll": poll, "results": services.results(poll), "now": utcnow(),
+    return {"poll": poll, "results": services.results(poll), "now": utcnow(), "version": version,
             "answer": services.describe(poll, ballot) if ballot else None}
 
 
 def render_session_polls(session, person) -> str:
     """The whole polls area of a session page as this person sees it (their own ballots included)."""
-    cards = [card_context(poll, person) for poll in visible_polls(session)]
-    return render_template("polls/_session_polls.html", session=session, cards=cards)
+    version = version_of(session.id)
+    cards = [card_context(poll, person, version) for poll in visible_polls(session)]
+    return render_template("polls/_session_polls.html", session=session, cards=cards, version=version)
 
 
-def _render_results(poll: Poll, results) -> tuple[str, str]:
-    code = db.session.scalar(select(Workshop.code).where(Workshop.id == poll.workshop_id))
-    shared = render_template("polls/_results.html", poll=poll, results=results, oob=True)
-    staff = render_template("polls/_staff_results.html", poll=poll, results=results, oob=True, code=code,
-                            online=presence().in_session(poll.session_id))
-    return shared, staff
+def staff_context(poll: Poll, version: int, results=None) -> dict:
+    """What the desk's figures show. ``version``: the session's polls, read before ``poll`` and ``results``."""
+    turnout = turnout_version(poll, version)
+    online = presence().in_session(poll.session_id)
+    return {"poll": poll, "results": results or services.results(poll), "online": online, "version": version,
+            "turnout_version": turnout}
 
 
-def broadcast_results(poll_id: int) -> None:
-    """Mark the poll's results changed; the next flush renders them once for everyone."""
-
-    def job():
-        poll = db.session.get(Poll, poll_id)
-        if poll is None:
-            return
-        shared, staff = _render_results(poll, services.results(poll))
-        emit_fragment(shared, session_room(poll.session_id))
-        emit_fragment(staff, desk_room(poll.workshop_id))
-
-    coalescer().mark(("poll", poll_id), job, whole_state=True)
+def render_staff_results(poll: Poll, version: int, code: str, results=None) -> str:
+    return render_template("polls/_staff_results.html", oob=True, code=code, **staff_context(poll, version, results))
 
 
-def broadcast_turnout(poll_id: int) -> None:
-    """Someone came or went: the desk's turnout (voted / online) at the next flush."""
+def _read(poll_id: int) -> tuple[int, Poll, str] | None:
+    """The session's polls revision, then the poll and its workshop's code (None if the poll is gone)."""
+    session_id = db.session.scalar(select(Poll.session_id).where(Poll.id == poll_id))
+    if session_id is None:
+        return None
+    version = version_of(session_id)
+    poll = db.session.get(Poll, poll_id)
+    return version, poll, db.session.scalar(select(Workshop.code).where(Workshop.id == poll.workshop_id))
 
-    def job():
-        poll = db.session.get(Poll, poll_id)
-        if poll is not None:
-            emit_fragment(_render_results(poll, services.results(poll))[1], desk_room(poll.workshop_id))
 
-    coalescer().mark(("poll-turnout", poll_id), job, whole_state=True)
-
-
-def broadcast_poll(poll: Poll) -> None:
-    """A poll opened, closed, reopened or changed visibility: send its card now, results at the next flush."""
+def send_poll(poll_id: int) -> None:
+    """The poll's card and results to the session's pages (a draft: nowhere), its figures to the desk."""
+    if (read := _read(poll_id)) is None:
+        return
+    version, poll, code = read
+    results = services.results(poll)
+    emit_fragment(render_staff_results(poll, version, code, results), desk_room(poll.workshop_id))
     if poll.state == PollState.DRAFT:
         return  # participants never see drafts (showing a draft's results would reveal it); the desk has its card
+    now = utcnow()
+    card = render_template("polls/_card.html", poll=poll, results=results, answer=None, now=now, append=True,
+                           version=version)
+    body = render_template("polls/_body.html", poll=poll, now=now, oob=True, version=version)
+    shared = render_template("polls/_results.html", poll=poll, results=results, oob=True, version=version)
+    emit_fragment(card + body + shared, session_room(poll.session_id))
+
+
+def send_results(poll_id: int) -> None:
+    """New ballots: the results on the session's pages (not the card: a form being filled in stays), the desk's
+    figures."""
+    if (read := _read(poll_id)) is None:
+        return
+    version, poll, code = read
     results = services.results(poll)
-    card = render_template("polls/_card.html", poll=poll, results=results, answer=None, now=utcnow(), append=True)
-    body = render_template("polls/_body.html", poll=poll, now=utcnow(), oob=True)
-    emit_fragment(card + body, session_room(poll.session_id))
-    broadcast_results(poll.id)
-    if poll.state == PollState.OPEN and poll.closes_at is not None:
+    emit_fragment(render_staff_results(poll, version, code, results), desk_room(poll.workshop_id))
+    if poll.state != PollState.DRAFT:
+        emit_fragment(render_template("polls/_results.html", poll=poll, results=results, oob=True, version=version),
+                      session_room(poll.session_id))
+
+
+def send_turnout(poll_id: int) -> None:
+    """Someone came or went: only the desk's turnout (voted / online), not every participant's results."""
+    if (read := _read(poll_id)) is not None:
+        version, poll, _ = read
+        emit_fragment(render_template("polls/_turnout.html", oob=True, **staff_context(poll, version)),
+                      desk_room(poll.workshop_id))
+
+
+def start_countdown(poll_id: int) -> None:
+    """A poll opened with a countdown: close it when its time is up (the sweep is the safety net)."""
+    poll = db.session.get(Poll, poll_id)
+    if poll is not None and poll.state == PollState.OPEN and poll.closes_at is not None:
         socketio.start_background_task(_close_when_due, current_app._get_current_object(), poll.id, poll.closes_at)
 
 
@@ -92,7 +130,7 @@ def _close_when_due(app, poll_id: int, closes_at) -> None:
     """The countdown: close the poll when its time is up (once, even if several timers wake)."""
     socketio.sleep(max(0.0, (closes_at - utcnow()).total_seconds()) + 0.05)
     with app.test_request_context("/"):
-        _close_if_expired(poll_id)
+        services.close_if_expired(poll_id)
 
 
 def close_due_polls() -> list[int]:
@@ -102,15 +140,7 @@ def close_due_polls() -> list[int]:
     opened them stopped); returns the ids this call closed.
     """
     due = db.session.scalars(select(Poll.id).where(Poll.state == PollState.OPEN, Poll.closes_at <= utcnow())).all()
-    return [poll_id for poll_id in due if _close_if_expired(poll_id)]
-
-
-def _close_if_expired(poll_id: int) -> bool:
-    """Close and broadcast, if this call is the one that closed it (one atomic UPDATE decides)."""
-    if not services.close_if_expired(poll_id):
-        return False
-    broadcast_poll(db.session.get(Poll, poll_id))
-    return True
+    return [poll_id for poll_id in due if services.close_if_expired(poll_id)]
 
 
 def on_vote(data):
@@ -125,7 +155,6 @@ def on_vote(data):
     except ValidationError as error:
         db.session.rollback()
         return {"ok": False, "message": " ".join(error.errors.values())}
-    broadcast_results(poll_id)
     mine = render_template("polls/_mine.html", poll_id=poll_id, answer=cast.answer)
     return {"ok": True, "version": cast.revision, "mine": mine}
 
@@ -139,10 +168,14 @@ class PollsOnSessionPage:
         """Turnout changed: only the moderators' figures, not every participant's results."""
         for poll_id in db.session.scalars(select(Poll.id).where(Poll.session_id == session_id,
                                                                 Poll.state == PollState.OPEN)):
-            broadcast_turnout(poll_id)
+            coalescer().mark(("poll-turnout", poll_id), partial(send_turnout, poll_id), whole_state=True)
 
 
 def register() -> None:
     socketio.on_event("vote", on_vote)
+    on_change(services.POLL_TOPIC, send_poll)
+    on_change(services.BALLOTS_TOPIC, send_results)
+    on_change(services.COUNTDOWN_TOPIC, start_countdown, whole_state=False)
+    on_deadline(close_due_polls)
     if not any(isinstance(hook, PollsOnSessionPage) for hook in session_hooks):
         session_hooks.append(PollsOnSessionPage())

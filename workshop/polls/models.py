@@ -53,7 +53,6 @@ class Poll(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Rises (in SQL, atomically) with every vote and every change of state: the version of live fragments.
-    revision: Mapped[int] = mapped_column(default=0)
 
     options: Mapped[list[PollOption]] = relationship(back_populates="poll", cascade="all, delete-orphan",
                                                      order_by="PollOption.position")

@@ -11,13 +11,12 @@ from workshop.agenda.services import session_or_404
 from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.forms import submit
-from workshop.live.presence import presence
-from workshop.permissions import Action, requires
 from workshop.polls import services
 from workshop.polls.forms import PollForm
-from workshop.polls.live import broadcast_poll
+from workshop.polls.live import staff_context, version_of
 from workshop.polls.models import Poll, PollKind
 from workshop.workshops.models import Membership, Workshop
+from workshop.workshops.permissions import Action, requires
 
 blueprint = Blueprint("polls", __name__)
 
@@ -32,8 +31,8 @@ def _poll_or_404(session, poll_id: int) -> Poll:
 
 def _control_card(workshop: Workshop, session, poll: Poll) -> Markup:
     """A poll on the moderator's desk; rendered by Jinja with autoescaping, so safe to embed."""
-    return Markup(render_template("polls/_control_card.html", workshop=workshop, session=session, poll=poll,
-                           results=services.results(poll), online=presence().in_session(session.id)))
+    return Markup(render_template("polls/_control_card.html", workshop=workshop, session=session,
+                                  **staff_context(poll, version_of(session.id))))
 
 
 @blueprint.get("/w/<code>/s/<int:session_id>/polls")
@@ -84,8 +83,6 @@ def act(workshop: Workshop, membership: Membership, session_id: int, poll_id: in
         abort(404, "Unknown poll action.")
     ACTIONS[action](poll)
     db.session.commit()
-    db.session.refresh(poll)
-    broadcast_poll(poll)
     return _control_card(workshop, session, poll)
 
 
@@ -99,8 +96,6 @@ def answer_visibility(workshop: Workshop, membership: Membership, session_id: in
         abort(404, "Unknown action.")
     services.set_answer_hidden(poll, ballot_id, visibility == "hide")
     db.session.commit()
-    db.session.refresh(poll)
-    broadcast_poll(poll)
     return _control_card(workshop, session, poll)
 
 

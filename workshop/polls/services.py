@@ -20,10 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from workshop import action_limits
 from workshop.accounts.models import Person
 from workshop.agenda.models import AgendaSession
+from workshop.changes import announce
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
+from workshop.live import revisions
+from workshop.inputs import is_int
 from workshop.polls import tallies
-from workshop.permissions import Action, can
+from workshop.workshops.permissions import Action, can
 from workshop.workshops.models import Membership
 from workshop.polls.models import (Ballot, BallotChoice, BallotSecret, Poll, PollKind, PollOption, PollState,
                                    RankingMethod)
@@ -130,8 +133,20 @@ def delete_poll(poll: Poll) -> None:
 
 # Lifecycle ----------------------------------------------------------------------------------
 
-def _bump(poll: Poll) -> None:
-    poll.revision = Poll.revision + 1
+POLL_TOPIC = "poll"  # opened, closed, shown, hidden: its card
+BALLOTS_TOPIC = "poll-ballots"  # votes: its results only, so a form someone is filling in stays as it is
+COUNTDOWN_TOPIC = "poll-countdown"
+
+
+def live_target(session_id: int) -> str:
+    """One revision for the polls of a session: its page shows them together."""
+    return f"polls:session:{session_id}"
+
+
+def _changed(poll: Poll) -> None:
+    """The poll changed in this transaction: raise the session's polls revision, announce it after commit."""
+    announce(POLL_TOPIC, poll.id)
+    revisions.bump(live_target(poll.session_id))
 
 
 def open_poll(poll: Poll) -> Poll:
@@ -143,33 +158,50 @@ def open_poll(poll: Poll) -> Poll:
     poll.opened_at = now
     poll.closed_at = None
     poll.closes_at = now + timedelta(seconds=poll.duration_seconds) if poll.duration_seconds else None
-    _bump(poll)
+    _changed(poll)
+    if poll.closes_at is not None:
+        announce(COUNTDOWN_TOPIC, poll.id)
     return poll
 
 
 def close_poll(poll: Poll) -> Poll:
-    if poll.state != PollState.OPEN:
+    """Close an open poll: one conditional UPDATE (open to closed) decides, under the lock votes wait for."""
+    if _close(poll.id) is None:
         raise ValidationError({"poll": "The poll is not open."}, status=409)
-    poll.state = PollState.CLOSED
-    poll.closed_at = utcnow()
-    poll.closes_at = None
-    _bump(poll)
+    _changed(poll)
+    db.session.expire(poll)
     return poll
 
 
 def close_if_expired(poll_id: int) -> bool:
     """Close a poll whose countdown has run out; True if this call closed it (so it happens once)."""
-    closed = db.session.execute(
-        update(Poll).where(Poll.id == poll_id, Poll.state == PollState.OPEN, Poll.closes_at.is_not(None),
-                           Poll.closes_at <= utcnow())
-        .values(state=PollState.CLOSED, closed_at=utcnow(), closes_at=None, revision=Poll.revision + 1))
+    session_id = _close(poll_id, Poll.closes_at.is_not(None), Poll.closes_at <= utcnow())
+    if session_id is not None:
+        announce(POLL_TOPIC, poll_id)
+        revisions.bump(live_target(session_id))
     db.session.commit()
-    return closed.rowcount == 1
+    return session_id is not None
+
+
+def _close(poll_id: int, *due) -> int | None:
+    """Closed is final: move the poll from open to closed in the caller's transaction; its session's id, or None
+    if it was not open (or, given ``due``, not due).
+
+    On PostgreSQL the poll's row is first locked FOR UPDATE: that waits for every vote in flight (each holds
+    FOR KEY SHARE on the row until it commits, see :func:`_open_for_ballot`), and every later vote waits for
+    this transaction and then sees the poll closed; the UPDATE after it reads the latest row. On SQLite the
+    UPDATE takes the database's write lock, which a vote that has written holds until it commits.
+    """
+    db.session.execute(select(Poll.id).where(Poll.id == poll_id).with_for_update())
+    return db.session.execute(
+        update(Poll).where(Poll.id == poll_id, Poll.state == PollState.OPEN, *due)
+        .values(state=PollState.CLOSED, closed_at=utcnow(), closes_at=None)
+        .returning(Poll.session_id).execution_options(synchronize_session=False)).scalar()
 
 
 def set_results_visible(poll: Poll, visible: bool) -> Poll:
     poll.results_visible = visible
-    _bump(poll)
+    _changed(poll)
     return poll
 
 
@@ -178,7 +210,7 @@ def set_answer_hidden(poll: Poll, ballot_id: int, hidden: bool) -> None:
     if ballot is None or ballot.poll_id != poll.id or poll.kind != PollKind.OPEN_TEXT:
         raise ValidationError({"answer": "There is no such answer in this poll."}, status=404)
     ballot.hidden = hidden
-    _bump(poll)
+    _changed(poll)
 
 
 # Voting -------------------------------------------------------------------------------------
@@ -227,11 +259,6 @@ class Answer:
     normalized: str | None = None
 
 
-def _is_int(value) -> bool:
-    """An integer from JSON: ``true`` is an int to Python, and would pass for option or poll id 1."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def check_answer(poll: Poll, payload: dict) -> Answer:
     if not isinstance(payload, dict):
         raise ValidationError({"answer": "The vote was not understood."})
@@ -239,12 +266,12 @@ def check_answer(poll: Poll, payload: dict) -> Answer:
     kind = poll.kind
     if kind == PollKind.SINGLE:
         choice = payload.get("option")
-        if not _is_int(choice) or choice not in option_ids:
+        if not is_int(choice) or choice not in option_ids:
             raise ValidationError({"answer": "Choose one of the poll's options."})
         return Answer(option_ids=[choice])
     if kind in (PollKind.MULTIPLE, PollKind.RANKING):
         picks = payload.get("options")
-        if not isinstance(picks, list) or not picks or not all(_is_int(p) for p in picks):
+        if not isinstance(picks, list) or not picks or not all(is_int(p) for p in picks):
             raise ValidationError({"answer": "Choose at least one option."})
         if len(set(picks)) != len(picks) or not set(picks) <= option_ids:
             raise ValidationError({"answer": "Those are not options of this poll."})
@@ -255,7 +282,7 @@ def check_answer(poll: Poll, payload: dict) -> Answer:
         return Answer(option_ids=picks)
     if kind == PollKind.RATING:
         rating = payload.get("rating")
-        if not _is_int(rating) or not 1 <= rating <= poll.scale_max:
+        if not is_int(rating) or not 1 <= rating <= poll.scale_max:
             raise ValidationError({"answer": f"Give a rating from 1 to {poll.scale_max}."})
         return Answer(rating=rating)
     text = payload.get("text")
@@ -297,7 +324,7 @@ def vote(poll_id, person, payload) -> Cast:
     ballot where changing is not allowed, any answer that breaks the rules,
     and votes faster than the person's limit (429).
     """
-    if not _is_int(poll_id):
+    if not is_int(poll_id):
         raise ValidationError({"poll": "There is no such poll."}, status=404)
     poll = db.session.get(Poll, poll_id)
     if poll is None:
@@ -307,7 +334,7 @@ def vote(poll_id, person, payload) -> Cast:
     if not can(membership, Action.VOTE):
         raise ValidationError({"poll": "Only members of this workshop can vote."}, status=403)
     if poll.state != PollState.OPEN or (poll.closes_at is not None and poll.closes_at <= utcnow()):
-        raise ValidationError({"poll": "This poll is closed."}, status=409)
+        raise ValidationError({"poll": "This poll has closed."}, status=409)
     answer = check_answer(poll, payload)
     key = voter_key(poll.id, person.id)
     ballot = db.session.scalar(select(Ballot).where(Ballot.poll_id == poll.id, Ballot.voter_key == key))
@@ -329,24 +356,25 @@ def vote(poll_id, person, payload) -> Cast:
         db.session.rollback()
         raise ValidationError({"poll": "Your vote was already being counted; try again to change it."},
                               status=409) from None
+    if not _open_for_ballot(poll.id):
+        # Closed since the check above: the closed poll's tally stays as it was when it closed.
+        db.session.rollback()
+        raise ValidationError({"poll": "This poll has closed."}, status=409)
     answer_text = describe(poll, ballot)
-    poll_id = poll.id  # read before the commit expires it: reloading would hold a connection while taking another
-    db.session.commit()
-    return Cast(_next_revision(poll_id), answer_text)
+    return Cast(revisions.commit_busy(live_target(poll.session_id), BALLOTS_TOPIC, poll.id), answer_text)
 
 
-def _next_revision(poll_id: int) -> int:
-    """Raise the poll's revision once the ballot is committed, in one autocommitted statement.
+def _open_for_ballot(poll_id: int) -> bool:
+    """Is the poll open, read inside the ballot's write transaction and under a lock that closing must wait for?
 
-    A results fragment whose version reaches this revision was counted after the
-    ballot was stored (the flush reads the revision before the ballots). Raised
-    inside the vote's transaction, the poll's row lock was held until the app got
-    round to committing, and on a busy worker every voter of every worker queued
-    behind it; autocommitted, the lock lasts as long as the statement inside the database.
+    Called once the ballot's writes are flushed, so the answer holds until the commit. On SQLite the first
+    write took the database's write lock (and the latest snapshot): no close commits before this transaction
+    ends. On PostgreSQL FOR KEY SHARE on the poll's row waits for a close in progress (which locks the row FOR
+    UPDATE) and then reads the row it committed; once it is held, a close waits for this commit. Votes share it.
     """
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return connection.execute(update(Poll).where(Poll.id == poll_id).values(revision=Poll.revision + 1)
-                                  .returning(Poll.revision)).scalar_one()
+    state, closes_at = db.session.execute(select(Poll.state, Poll.closes_at).where(Poll.id == poll_id)
+                                          .with_for_update(read=True, key_share=True)).one()
+    return state == PollState.OPEN and (closes_at is None or closes_at > utcnow())
 
 
 def my_ballot(poll: Poll, person) -> Ballot | None:
@@ -425,6 +453,6 @@ def named_ballots(poll: Poll) -> list[tuple[str, str, str, datetime]]:
 
 def workshop_of_poll(poll_id) -> int | None:
     """The id of the workshop a poll belongs to, for the access check of a socket event that names it."""
-    if not isinstance(poll_id, int) or isinstance(poll_id, bool):
+    if not is_int(poll_id):
         return None
     return db.session.scalar(select(Poll.workshop_id).where(Poll.id == poll_id))

@@ -1,11 +1,12 @@
 """Q&A on the live pipe: participant actions over the socket, one fragment per changed question.
 
 Asking, editing, withdrawing and upvoting arrive as socket events and are
-acknowledged after commit. A changed question is marked on the coalescer;
-at the next flush the session's changed questions are rendered once each
-(with vote count and revision as version) and sent in one message to the
-session's room (a question awaiting moderation only to its asker), and
-their moderation cards in one message to the moderators' desk.
+acknowledged after commit. The service announces each changed question; at
+the next flush the session's changed questions are rendered once each (with
+the revision of the session's questions as version) and sent in one message
+to the session's room (a question awaiting moderation only to its asker's
+pages of that session), and their moderation cards in one message to the
+moderators' desk.
 A question whose only change is its vote count goes as a number in a small
 ``qa_counts`` message instead. Whole lists are sent only to a socket that
 (re)joins.
@@ -25,43 +26,46 @@ from workshop.agenda.models import AgendaSession
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.extensions import socketio
-from workshop.live.broadcast import FRAGMENT_EVENT, coalescer, emit_fragment, session_hooks
-from workshop.live.rooms import desk_room, person_room, session_room
-from workshop.permissions import Action, Refused, authorize, authorize_for, can
+from workshop.inputs import is_int
+from workshop.live import revisions
+from workshop.live.broadcast import FRAGMENT_EVENT, coalescer, emit_fragment, on_change, session_hooks
+from workshop.live.rooms import desk_room, person_session_room, session_room
+from workshop.workshops.permissions import Action, Refused, authorize, authorize_for, can
 from workshop.qa import services
 from workshop.qa.models import Question, QuestionStatus
 
 
-def render_question(question: Question) -> str:
+def render_question(question: Question, version: int) -> str:
     """The question as the session's list shows it: a copy to add where it is new, one to swap where it is not."""
     if question.status not in (QuestionStatus.PENDING, QuestionStatus.APPROVED, QuestionStatus.ANSWERED):
-        return render_template("qa/_question.html", question=question, oob=True, gone=True)
-    return (render_template("qa/_question.html", question=question, append=True)
-            + render_template("qa/_question.html", question=question, oob=True))
+        return render_template("qa/_question.html", question=question, oob=True, gone=True, version=version)
+    return (render_template("qa/_question.html", question=question, append=True, version=version)
+            + render_template("qa/_question.html", question=question, oob=True, version=version))
 
 
-def render_queue_card(question: Question) -> str:
+def render_queue_card(question: Question, version: int) -> str:
     if question.status == QuestionStatus.WITHDRAWN:
-        return render_template("qa/_queue_card.html", question=question, oob=True, gone=True)
-    return (render_template("qa/_queue_card.html", question=question, append=True)
-            + render_template("qa/_queue_card.html", question=question, oob=True))
+        return render_template("qa/_queue_card.html", question=question, oob=True, gone=True, version=version)
+    return (render_template("qa/_queue_card.html", question=question, append=True, version=version)
+            + render_template("qa/_queue_card.html", question=question, oob=True, version=version))
 
 
 COUNTS_EVENT = "qa_counts"
 
 
-def broadcast_question(question_id: int, votes_only: bool = False) -> None:
-    """Mark the question changed: the next flush sends it, with every other question of its session that changed.
+def version_of(session_id: int) -> int:
+    """The revision of the session's questions, read before what it versions."""
+    return revisions.current(services.live_target(session_id))
+
+
+def note_change(session_id: int, workshop_id: int, question_id: int, votes_only: bool) -> None:
+    """A committed change: the next flush sends it, with every other question of its session that changed.
 
     One message per session per flush, not one per question: with hundreds of
     upvotes a second, per-question emits to every socket swamp the server. A
     question whose votes are all that changed since the last flush goes as a
-    count, not as its whole rendered item.
+    count, not as its whole rendered item. Runs as the change commits: no reads here.
     """
-    question = db.session.get(Question, question_id)
-    if question is None:
-        return
-    session_id, workshop_id = question.session_id, question.workshop_id
     dirty = current_app.extensions.setdefault("qa_dirty", {})
     with _dirty_lock:
         changes = dirty.setdefault(session_id, {})
@@ -75,53 +79,50 @@ _dirty_lock = threading.Lock()
 def _send_changes(session_id: int, workshop_id: int) -> None:
     with _dirty_lock:
         changes = current_app.extensions.setdefault("qa_dirty", {}).pop(session_id, {})
+    version = version_of(session_id)
     rerendered = [question_id for question_id, whole in changes.items() if whole]
     recounted = [question_id for question_id, whole in changes.items() if not whole]
     if rerendered:
-        _send_questions(session_id, workshop_id, rerendered)
+        _send_questions(session_id, workshop_id, rerendered, version)
     if recounted:
-        _send_counts(session_id, recounted)
+        _send_counts(session_id, recounted, version)
 
 
-def _send_questions(session_id: int, workshop_id: int, question_ids: list[int]) -> None:
+def _send_questions(session_id: int, workshop_id: int, question_ids: list[int], version: int) -> None:
     shared, desk = [], []
     for question in db.session.scalars(select(Question).where(Question.id.in_(question_ids)).order_by(Question.id)):
         if question.status == QuestionStatus.PENDING:
-            emit_fragment(render_question(question), person_room(question.person_id))
+            emit_fragment(render_question(question, version), person_session_room(question.person_id, session_id))
         else:
-            shared.append(render_question(question))
-        desk.append(render_queue_card(question))
+            shared.append(render_question(question, version))
+        desk.append(render_queue_card(question, version))
     if shared:
         emit_fragment("".join(shared), session_room(session_id))
     if desk:
         emit_fragment("".join(desk), desk_room(workshop_id))
 
 
-def _send_counts(session_id: int, question_ids: list[int]) -> None:
-    """Upvotes only: ``[id, revision, votes]`` per question, which qa.js writes into every copy it shows."""
-    counts = db.session.execute(select(Question.id, Question.revision, Question.votes)
+def _send_counts(session_id: int, question_ids: list[int], version: int) -> None:
+    """Upvotes only: ``[id, version, votes]`` per question, which qa.js writes into every copy it shows."""
+    counts = db.session.execute(select(Question.id, Question.votes)
                                 .where(Question.id.in_(question_ids), Question.status == QuestionStatus.APPROVED)
                                 .order_by(Question.id)).all()
     if counts:
-        socketio.emit(COUNTS_EVENT, {"session": session_id, "counts": [list(row) for row in counts]},
+        socketio.emit(COUNTS_EVENT, {"session": session_id,
+                                     "counts": [[question_id, version, votes] for question_id, votes in counts]},
                       to=session_room(session_id))
-
-
-def broadcast_questions(question_ids: list[int]) -> None:
-    for question_id in question_ids:
-        broadcast_question(question_id)
 
 
 def render_list(session: AgendaSession, person) -> str:
     """The whole list as this person sees it, with their own upvotes and questions for qa.js."""
-    return render_template("qa/_list.html", session_id=session.id, oob=True,
+    return render_template("qa/_list.html", session_id=session.id, oob=True, version=version_of(session.id),
                            questions=services.visible_to(session.id, person.id),
                            my_votes=services.my_votes(session.id, person.id),
                            my_questions=services.my_questions(session.id, person.id))
 
 
 def render_queue(session: AgendaSession) -> str:
-    return render_template("qa/_queue.html", session_id=session.id, oob=True,
+    return render_template("qa/_queue.html", session_id=session.id, oob=True, version=version_of(session.id),
                            questions=services.queue_of(session.id))
 
 
@@ -143,20 +144,20 @@ def on_ask(data):
     try:
         data = _payload(data)
         session_id = data.get("session")
-        session = db.session.get(AgendaSession, session_id) if services.is_int(session_id) else None
+        session = db.session.get(AgendaSession, session_id) if is_int(session_id) else None
         if session is None:
             raise ValidationError({"question": "There is no such session."}, status=404)
         authorize(session.workshop_id, Action.ASK)
-        question = services.ask(session, current_user, data.get("text"), data.get("anonymous", False))
+        question, revision = services.ask(session, current_user, data.get("text"), data.get("anonymous", False))
+        answer = {"ok": True, "question": question.id, "version": revision,
+                  "pending": question.status == QuestionStatus.PENDING}
         db.session.commit()
     except Refused as refused:
         db.session.rollback()
         return refused.ack()
     except ValidationError as error:
         return _refused(error)
-    broadcast_question(question.id)
-    return {"ok": True, "question": question.id, "version": question.revision,
-            "pending": question.status == QuestionStatus.PENDING}
+    return answer
 
 
 def on_edit(data):
@@ -164,15 +165,15 @@ def on_edit(data):
     try:
         data = _payload(data)
         authorize_for(services.workshop_of_question(data.get("question")), Action.ASK)
-        question = services.edit(data.get("question"), current_user, data.get("text"))
+        question, revision = services.edit(data.get("question"), current_user, data.get("text"))
+        answer = {"ok": True, "question": question.id, "version": revision}
         db.session.commit()
     except Refused as refused:
         db.session.rollback()
         return refused.ack()
     except ValidationError as error:
         return _refused(error)
-    broadcast_question(question.id)
-    return {"ok": True, "question": question.id, "version": question.revision}
+    return answer
 
 
 def on_withdraw(data):
@@ -180,15 +181,14 @@ def on_withdraw(data):
     try:
         data = _payload(data)
         authorize_for(services.workshop_of_question(data.get("question")), Action.ASK)
-        question = services.withdraw(data.get("question"), current_user)
+        question_id = services.withdraw(data.get("question"), current_user).id
         db.session.commit()
     except Refused as refused:
         db.session.rollback()
         return refused.ack()
     except ValidationError as error:
         return _refused(error)
-    broadcast_question(question.id)
-    return {"ok": True, "question": question.id}
+    return {"ok": True, "question": question_id}
 
 
 def on_upvote(data):
@@ -197,13 +197,11 @@ def on_upvote(data):
         data = _payload(data)
         authorize_for(services.workshop_of_question(data.get("question")), Action.ASK)
         question, revision = services.upvote(data.get("question"), current_user, data.get("on"))
-        db.session.commit()
     except Refused as refused:
         db.session.rollback()
         return refused.ack()
     except ValidationError as error:
         return _refused(error)
-    broadcast_question(question.id, votes_only=True)
     return {"ok": True, "question": question.id, "on": data["on"], "votes": question.votes, "version": revision}
 
 
@@ -223,5 +221,6 @@ def register() -> None:
     socketio.on_event("qa_edit", on_edit)
     socketio.on_event("qa_withdraw", on_withdraw)
     socketio.on_event("qa_upvote", on_upvote)
+    on_change(services.QUESTION_TOPIC, note_change, whole_state=False, immediate=True)
     if not any(isinstance(hook, QuestionsOnSessionPage) for hook in session_hooks):
         session_hooks.append(QuestionsOnSessionPage())

@@ -58,7 +58,6 @@ class Question(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Rises (in SQL, atomically) with every change: the version of the question's live fragment.
-    revision: Mapped[int] = mapped_column(default=1)
 
     asker: Mapped[Person] = relationship()
 

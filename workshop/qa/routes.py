@@ -9,12 +9,12 @@ from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.forms import submit
-from workshop.permissions import Action, requires
 from workshop.qa import services
 from workshop.qa.forms import BlockedWordsForm, QaSettingsForm
-from workshop.qa.live import broadcast_questions
+from workshop.qa.live import version_of
 from workshop.qa.models import Question
 from workshop.workshops.models import Membership, Workshop
+from workshop.workshops.permissions import Action, requires
 
 blueprint = Blueprint("qa", __name__)
 
@@ -28,8 +28,9 @@ def _question_or_404(session, question_id: int) -> Question:
 
 
 def _moderation_page(workshop, session, settings_form, words_form, status=200):
+    version = version_of(session.id)
     return render_template("qa/moderate.html", workshop=workshop, session=session, settings_form=settings_form,
-                           words_form=words_form, questions=services.queue_of(session.id),
+                           words_form=words_form, questions=services.queue_of(session.id), version=version,
                            bans=services.bans_of(workshop.id)), status
 
 
@@ -88,18 +89,22 @@ def act(workshop: Workshop, membership: Membership, session_id: int, question_id
     if action == "ban":
         services.ban_asker(question)
         db.session.commit()
-        return render_template("qa/_queue_card.html", question=question)
+        return _queue_card(question)
     if action not in ACTIONS:
         abort(404, "Unknown question action.")
     try:
-        changed = ACTIONS[action](question)
+        ACTIONS[action](question)
         db.session.commit()
     except ValidationError:
         db.session.rollback()
         raise
-    broadcast_questions(changed)
+    return _queue_card(question)
+
+
+def _queue_card(question: Question) -> str:
+    version = version_of(question.session_id)
     db.session.refresh(question)
-    return render_template("qa/_queue_card.html", question=question)
+    return render_template("qa/_queue_card.html", question=question, version=version)
 
 
 @blueprint.post("/w/<code>/s/<int:session_id>/questions/bans/<int:ban_id>/lift")

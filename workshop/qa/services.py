@@ -1,8 +1,9 @@
 """Q&A: asking, editing, withdrawing and upvoting questions, and moderating them. No web code.
 
 Every rule is checked here, whether the action came over a socket or a form.
-Each change raises the question's revision in SQL, and the caller commits
-before anyone is told: a change is acknowledged only once it is stored.
+Each change raises the revision of the session's questions and announces the
+question (``workshop/changes.py``) in its transaction; the caller commits, and
+only then is anyone told: a change is acknowledged only once it is stored.
 """
 
 from __future__ import annotations
@@ -16,22 +17,20 @@ from sqlalchemy.exc import IntegrityError
 from workshop import action_limits
 from workshop.accounts.models import Person
 from workshop.agenda.models import AgendaSession
+from workshop.changes import announce
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
-from workshop.permissions import Action, can
+from workshop.live import revisions
+from workshop.inputs import is_int
 from workshop.qa.models import PUBLIC, BlockedWord, QaBan, QaSettings, Question, QuestionStatus, QuestionVote
 from workshop.workshops.models import Membership
+from workshop.workshops.permissions import Action, can
 
 MAX_TEXT = 500
 MAX_REPLY = 300
 MAX_WORD = 60
 MAX_BLOCKED_WORDS = 500
 EDITABLE = (QuestionStatus.PENDING, QuestionStatus.APPROVED)
-
-
-def is_int(value) -> bool:
-    """An integer from JSON (``true`` is an int to Python, and would pass for question 1)."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # Settings and rules of a session or workshop ----------------------------------------------------
@@ -141,18 +140,32 @@ def _own_question(question_id, person) -> Question:
     return question
 
 
-def bump(question_id: int, **values) -> int:
-    """Apply the changes and raise the revision in one UPDATE; returns the new revision."""
-    return db.session.execute(update(Question).where(Question.id == question_id)
-                              .values(revision=Question.revision + 1, **values)
-                              .returning(Question.revision)).scalar_one()
+QUESTION_TOPIC = "question"
+
+
+def live_target(session_id: int) -> str:
+    """The revision every page's copy of the session's questions carries."""
+    return f"questions:session:{session_id}"
+
+
+def changed(question: Question) -> int:
+    """The question changed in this transaction: raise the session's revision, announce it; returns the revision."""
+    announce(QUESTION_TOPIC, question.session_id, question.workshop_id, question.id, False)
+    return revisions.bump(live_target(question.session_id))
+
+
+def change(question: Question, **values) -> int:
+    """Apply the changes in one UPDATE and announce them; returns the session's new revision."""
+    db.session.execute(update(Question).where(Question.id == question.id).values(**values))
+    return changed(question)
 
 
 # Participant actions -------------------------------------------------------------------------------
 
-def ask(session: AgendaSession, person, text, anonymous=False) -> Question:
-    """A new question, pending if the session is pre-moderated. Refuses non-members, banned people,
-    anonymity where it is not allowed, bad text, and questions faster than the person's limit (429)."""
+def ask(session: AgendaSession, person, text, anonymous=False) -> tuple[Question, int]:
+    """A new question, pending if the session is pre-moderated, and the revision that shows it. Refuses
+    non-members, banned people, anonymity where it is not allowed, bad text, and questions faster than the
+    person's limit (429)."""
     _may_post(session.workshop_id, person)
     settings = settings_of(session.id)
     anonymous = anonymous is True
@@ -165,28 +178,29 @@ def ask(session: AgendaSession, person, text, anonymous=False) -> Question:
                         status=QuestionStatus.PENDING if settings.premoderation else QuestionStatus.APPROVED)
     db.session.add(question)
     db.session.flush()
-    return question
+    return question, changed(question)
 
 
-def edit(question_id, person, text) -> Question:
-    """The asker rewrites their question; under pre-moderation it waits for approval again."""
+def edit(question_id, person, text) -> tuple[Question, int]:
+    """The asker rewrites their question (under pre-moderation it waits for approval again); returns it and the
+    revision that shows the change."""
     question = _own_question(question_id, person)
     text = clean_text(text, question.workshop_id)
     changes: dict = {"text": text, "edited_at": utcnow()}
     if settings_of(question.session_id).premoderation:
         changes.update(status=QuestionStatus.PENDING, pinned=False)
-    bump(question.id, **changes)
-    return question
+    return question, change(question, **changes)
 
 
 def withdraw(question_id, person) -> Question:
     question = _own_question(question_id, person)
-    bump(question.id, status=QuestionStatus.WITHDRAWN, pinned=False)
+    change(question, status=QuestionStatus.WITHDRAWN, pinned=False)
     return question
 
 
 def upvote(question_id, person, on) -> tuple[Question, int]:
-    """Add (``on`` true) or take back (false) the person's upvote; returns the question and its revision.
+    """Add (``on`` true) or take back (false) the person's upvote and commit; returns the question and the
+    revision that includes the change.
 
     The unique constraint on (question, person) keeps it to one per person even when two tabs
     send at the same instant; the count changes in the same transaction as the vote row.
@@ -211,13 +225,18 @@ def upvote(question_id, person, on) -> tuple[Question, int]:
             # Two tabs upvoted at the same instant: the constraint kept one vote.
             db.session.rollback()
             raise already from None
-        revision = bump(question.id, votes=Question.votes + 1)
+        step = 1
     else:
         removed = db.session.execute(delete(QuestionVote).where(QuestionVote.question_id == question.id,
                                                                 QuestionVote.person_id == person.id))
         if removed.rowcount != 1:
             raise ValidationError({"question": "You have not upvoted this question."}, status=409)
-        revision = bump(question.id, votes=Question.votes - 1)
+        step = -1
+    votes = db.session.execute(update(Question).where(Question.id == question.id)
+                               .values(votes=Question.votes + step).returning(Question.votes)).scalar_one()
+    revision = revisions.commit_busy(live_target(question.session_id), QUESTION_TOPIC, question.session_id,
+                                     question.workshop_id, question.id, True)
+    question.votes = votes
     return question, revision
 
 
@@ -228,29 +247,26 @@ def question_in(session: AgendaSession, question_id: int) -> Question | None:
     return question if question is not None and question.session_id == session.id else None
 
 
-def approve(question: Question) -> list[int]:
+def approve(question: Question) -> None:
     if question.status not in (QuestionStatus.PENDING, QuestionStatus.DISMISSED):
         raise ValidationError({"question": "Only a question awaiting moderation or dismissed can be approved."},
                               status=409)
-    bump(question.id, status=QuestionStatus.APPROVED)
-    return [question.id]
+    change(question, status=QuestionStatus.APPROVED)
 
 
-def dismiss(question: Question) -> list[int]:
+def dismiss(question: Question) -> None:
     if question.status in (QuestionStatus.DISMISSED, QuestionStatus.WITHDRAWN):
         raise ValidationError({"question": "This question is already off the list."}, status=409)
-    bump(question.id, status=QuestionStatus.DISMISSED, pinned=False)
-    return [question.id]
+    change(question, status=QuestionStatus.DISMISSED, pinned=False)
 
 
-def mark_answered(question: Question) -> list[int]:
+def mark_answered(question: Question) -> None:
     if question.status not in (QuestionStatus.PENDING, QuestionStatus.APPROVED):
         raise ValidationError({"question": "Only an open question can be marked answered."}, status=409)
-    bump(question.id, status=QuestionStatus.ANSWERED, answered_at=utcnow(), pinned=False)
-    return [question.id]
+    change(question, status=QuestionStatus.ANSWERED, answered_at=utcnow(), pinned=False)
 
 
-def pin(question: Question) -> list[int]:
+def pin(question: Question) -> None:
     """Pin the question being answered now; the one pinned before (one per session) is unpinned."""
     if question.status != QuestionStatus.APPROVED:
         raise ValidationError({"question": "Only an approved question that is not yet answered can be pinned."},
@@ -258,22 +274,21 @@ def pin(question: Question) -> list[int]:
     unpinned = list(db.session.execute(
         update(Question).where(Question.session_id == question.session_id, Question.pinned.is_(True),
                                Question.id != question.id)
-        .values(pinned=False, revision=Question.revision + 1).returning(Question.id)).scalars())
-    bump(question.id, pinned=True)
-    return [question.id, *unpinned]
+        .values(pinned=False).returning(Question.id)).scalars())
+    for other in unpinned:
+        announce(QUESTION_TOPIC, question.session_id, question.workshop_id, other, False)
+    change(question, pinned=True)
 
 
-def unpin(question: Question) -> list[int]:
-    bump(question.id, pinned=False)
-    return [question.id]
+def unpin(question: Question) -> None:
+    change(question, pinned=False)
 
 
-def set_reply(question: Question, reply) -> list[int]:
+def set_reply(question: Question, reply) -> None:
     reply = reply.strip() if isinstance(reply, str) else ""
     if len(reply) > MAX_REPLY:
         raise ValidationError({"reply": f"A reply can have at most {MAX_REPLY} characters."})
-    bump(question.id, reply=reply or None)
-    return [question.id]
+    change(question, reply=reply or None)
 
 
 def ban_asker(question: Question) -> None:

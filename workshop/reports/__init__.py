@@ -4,7 +4,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Registers the feature's blueprint."""
-    from workshop.reports import models, routes  # noqa: F401
+    """Registers the feature's blueprint and the dashboard's live updates."""
+    from workshop.reports import live, models, routes  # noqa: F401
 
     app.register_blueprint(routes.blueprint)
+    live.register()

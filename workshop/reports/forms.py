@@ -28,7 +28,3 @@ class SlotForm(FlaskForm):
 class ReviewForm(FlaskForm):
     action = HiddenField()
     note = TextAreaField("Note to the country", validators=[Length(max=2000)], render_kw={"rows": 2})
-
-
-class ActionForm(FlaskForm):
-    """A button that only needs the CSRF token."""

@@ -1,23 +1,28 @@
-"""Live dashboard: when a report arrives or changes, other organizers' dashboards update that row and the counts."""
+"""Live dashboard: when a report arrives or changes, every organizer's dashboard updates that row and the counts."""
 
 from __future__ import annotations
 
 from flask import render_template
 
-from workshop.live.broadcast import emit_fragment
+from workshop.db import db
+from workshop.live.broadcast import emit_fragment, on_change
 from workshop.live.rooms import organizers_room
 from workshop.reports import services
 from workshop.reports.models import ReportSlot
 
 
-def render_slot_update(slot: ReportSlot) -> str:
+def send_slot(slot_id: int) -> None:
+    """The slot's row and the counts, rendered once from the committed rows, to the workshop's organizers."""
+    slot = db.session.get(ReportSlot, slot_id)
+    if slot is None:
+        return
     workshop = slot.workshop
-    versions = services.row_versions(workshop)
-    return render_template("reports/_live_update.html", workshop=workshop, slot=slot,
-                           version=versions.get(slot.id, 0), counts=services.counts(workshop),
-                           counts_version=services.counts_version(workshop))
+    version = services.live_version(workshop)
+    db.session.refresh(slot)
+    emit_fragment(render_template("reports/_live_update.html", workshop=workshop, slot=slot, version=version,
+                                  counts=services.counts(workshop), counts_version=version),
+                  organizers_room(slot.workshop_id))
 
 
-def broadcast_slot(slot: ReportSlot) -> None:
-    """Rendered once, from the committed rows, and sent to the workshop's organizers."""
-    emit_fragment(render_slot_update(slot), organizers_room(slot.workshop_id))
+def register() -> None:
+    on_change(services.SLOT_TOPIC, send_slot)

@@ -13,14 +13,14 @@ from workshop.agenda.display import clock_for
 from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.errors import ValidationError
-from workshop.forms import submit
-from workshop.permissions import Action, requires
-from workshop.reports import live, services
-from workshop.reports.forms import ActionForm, ReviewForm, SlotForm
+from workshop.forms import ActionForm, submit
+from workshop.reports import services
+from workshop.reports.forms import ReviewForm, SlotForm
 from workshop.reports.models import ReportSlot, ReportState
 from workshop.reports.zipstream import stream_zip
 from workshop.uploads.storage import content_disposition, send_stored
 from workshop.workshops.models import Membership, Workshop
+from workshop.workshops.permissions import Action, requires
 
 blueprint = Blueprint("reports", __name__)
 
@@ -61,9 +61,10 @@ def dashboard(workshop: Workshop, membership: Membership):
                                published=services.published_slots(workshop),
                                may_upload=own is not None and services.may_upload(own, membership))
     state = _state_filter()
-    return render_template("reports/dashboard.html", workshop=workshop, state=state,
+    version = services.live_version(workshop)
+    return render_template("reports/dashboard.html", workshop=workshop, state=state, version=version,
                            slots=services.slots_of(workshop, state), counts=services.counts(workshop),
-                           versions=services.row_versions(workshop), counts_version=services.counts_version(workshop),
+                           counts_version=version,
                            missing_countries=services.countries_without_slot(workshop), form=SlotForm(),
                            waiting_count=services.waiting_count(workshop),
                            clock=_clock(workshop), server_max_mb=_server_max_mb())
@@ -76,10 +77,10 @@ def create_slots(workshop: Workshop, membership: Membership):
     slots, status = submit(form, lambda: services.create_slots(workshop, form.data, current_user,
                                                                _host_zone(workshop), _server_max_mb()))
     if slots is None:
-        return render_template("reports/dashboard.html", workshop=workshop, state=None,
+        version = services.live_version(workshop)
+        return render_template("reports/dashboard.html", workshop=workshop, state=None, version=version,
                                slots=services.slots_of(workshop), counts=services.counts(workshop),
-                               versions=services.row_versions(workshop),
-                               counts_version=services.counts_version(workshop),
+                               counts_version=version,
                                missing_countries=services.countries_without_slot(workshop), form=form,
                                waiting_count=services.waiting_count(workshop),
                                clock=_clock(workshop), server_max_mb=_server_max_mb(), form_open=True), status
@@ -121,7 +122,6 @@ def update_slot(workshop: Workshop, membership: Membership, slot_id: int):
                                                               _server_max_mb()))
     if saved is None:
         return _slot_page(workshop, membership, _slot_or_404(workshop, slot_id), form=form, status=status)
-    live.broadcast_slot(slot)
     flash("Saved the slot's settings.", "success")
     return redirect(url_for("reports.slot_page", code=workshop.code, slot_id=slot.id))
 
@@ -152,8 +152,6 @@ def upload(workshop: Workshop, membership: Membership, slot_id: int):
         if _wants_json():
             return jsonify(ok=False, message=" ".join(error.errors.values())), error.status
         raise
-    if result.new:
-        live.broadcast_slot(slot)
     flash(result.message, "success" if result.new else "info")
     if _wants_json():
         return jsonify(ok=True, new=result.new, version=result.version.number, message=result.message, url=page)
@@ -177,7 +175,6 @@ def review(workshop: Workshop, membership: Membership, slot_id: int):
                                                          current_user))
     if saved is None:
         return _slot_page(workshop, membership, _slot_or_404(workshop, slot_id), review_form=form, status=status)
-    live.broadcast_slot(slot)
     flash(f"The report is now {slot.state.value}.", "success")
     return redirect(url_for("reports.slot_page", code=workshop.code, slot_id=slot.id))
 
@@ -204,7 +201,6 @@ def version_action(workshop: Workshop, membership: Membership, slot_id: int, num
         message = message.format(n=number)
     else:
         abort(404, "Unknown action.")
-    live.broadcast_slot(slot)
     flash(message, "success")
     return redirect(url_for("reports.slot_page", code=workshop.code, slot_id=slot.id))
 

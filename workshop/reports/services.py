@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
@@ -21,9 +21,11 @@ from werkzeug.exceptions import NotFound
 from workshop.accounts.models import Person
 from workshop.accounts.services import country_name
 from workshop.audit import services as audit
+from workshop.changes import announce
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
-from workshop.permissions import Action, can
+from workshop.live import revisions
+from workshop.workshops.permissions import Action, can
 from workshop.reports.models import DEFAULT_KINDS, ReportEvent, ReportSlot, ReportState, ReportVersion
 from workshop.uploads.models import StoredFile
 from workshop.uploads.storage import KINDS, open_stored, store_upload
@@ -258,6 +260,10 @@ def upload(slot: ReportSlot, file_storage: FileStorage, person: Person, membersh
     # Stored first, locked second: no row lock is held while a slow connection streams its file.
     db.session.execute(select(ReportSlot.id).where(ReportSlot.id == slot.id).with_for_update())
     db.session.refresh(slot)
+    # Checked again under the lock, which a review takes too (PostgreSQL: the slot's row; SQLite: the database's
+    # write lock, taken by the stored file's INSERT): a report accepted while the file was arriving stays as
+    # the reviewer accepted it, and the caller's rollback drops the stored file's row.
+    check_may_upload(slot, membership)
     same = next((v for v in slot.live_versions if v.stored_file.sha256 == stored.sha256), None)
     if same is not None:
         db.session.delete(stored)  # the blob stays: the earlier version holds the same bytes
@@ -309,9 +315,25 @@ def review(slot: ReportSlot, action: str, note: str, actor: Person) -> ReportSlo
         raise ValidationError({"note": "Write a note to the country saying why."})
     if len(note) > MAX_NOTE:
         raise ValidationError({"note": f"The note is longer than {MAX_NOTE} characters."})
-    before = slot.state
-    slot.state = state
-    slot.note = note if needs_note else ""
+    before, seen = slot.state, slot.latest.number
+    # One conditional UPDATE, not read-modify-write: the decision is about the state and the version the
+    # reviewer's request read. On PostgreSQL the row lock (the one uploads take) waits for an upload in
+    # flight, and the UPDATE after it reads what that upload committed; on SQLite the UPDATE holds the
+    # database's write lock while it checks.
+    db.session.execute(select(ReportSlot.id).where(ReportSlot.id == slot.id).with_for_update())
+    latest = (select(func.max(ReportVersion.number))
+              .where(ReportVersion.slot_id == slot.id, ReportVersion.removed_at.is_(None)).scalar_subquery())
+    reviewed = db.session.execute(
+        update(ReportSlot).where(ReportSlot.id == slot.id, ReportSlot.state == before, latest == seen)
+        .values(state=state, note=note if needs_note else "").execution_options(synchronize_session=False))
+    db.session.refresh(slot)
+    if reviewed.rowcount != 1:
+        if slot.latest is not None and slot.latest.number != seen:
+            raise ValidationError({"action": "A new version of this report arrived while you were reviewing it: "
+                                             "nothing was changed. Look at the new version, then decide again."},
+                                  status=409)
+        raise ValidationError({"action": f"The report became {slot.state.value} while you were reviewing it: "
+                                         "nothing was changed. Look at it again, then decide."}, status=409)
     record(slot, actor, "state change", f"{before.value} → {state.value}" + (f": {note}" if needs_note else ""))
     return slot
 
@@ -392,14 +414,30 @@ def delete_unused_blob(sha256: str) -> None:
 
 # Audit and the dashboard -------------------------------------------------------------------------
 
+SLOT_TOPIC = "report-slot"
+
+
+def live_target(workshop_id: int) -> str:
+    """One revision for a workshop's dashboard: its rows and its counts."""
+    return f"reports:workshop:{workshop_id}"
+
+
+def live_version(workshop: Workshop) -> int:
+    """The dashboard's revision, read before what it versions."""
+    return revisions.current(live_target(workshop.id))
+
+
 def record(slot: ReportSlot, actor: Person | None, action: str, detail: str = "") -> ReportEvent:
-    """The slot's own history (its page and live version), and the same line in the workshop's audit log."""
+    """The slot's own history (its page), the same line in the workshop's audit log, and the change announced:
+    every change of a slot goes through here."""
     event = ReportEvent(workshop_id=slot.workshop_id, slot=slot, actor_id=actor.id if actor else None,
                         actor_name=actor.name if actor else "system", action=action, detail=detail[:2000])
     db.session.add(event)
     audit.record(slot.workshop_id, actor, f"country report {action}",
                  detail=f"{country_name(slot.country)}: {detail}"[:2000] if detail else country_name(slot.country))
     db.session.flush()
+    announce(SLOT_TOPIC, slot.id)
+    revisions.bump(live_target(slot.workshop_id))
     return event
 
 
@@ -414,17 +452,6 @@ def counts(workshop: Workshop) -> dict[ReportState, int]:
     found = dict(db.session.execute(select(ReportSlot.state, func.count()).where(
         ReportSlot.workshop_id == workshop.id).group_by(ReportSlot.state)).all())
     return {state: found.get(state, 0) for state in ReportState}
-
-
-def row_versions(workshop: Workshop) -> dict[int, int]:
-    """Each slot's live version: its latest audit event id, which only grows."""
-    return dict(db.session.execute(select(ReportEvent.slot_id, func.max(ReportEvent.id))
-                                   .where(ReportEvent.workshop_id == workshop.id)
-                                   .group_by(ReportEvent.slot_id)).all())
-
-
-def counts_version(workshop: Workshop) -> int:
-    return db.session.scalar(select(func.max(ReportEvent.id)).where(ReportEvent.workshop_id == workshop.id)) or 0
 
 
 def published_slots(workshop: Workshop) -> list[ReportSlot]:

@@ -35,10 +35,6 @@ class StaffForm(FlaskForm):
     role = SelectField("Role", choices={Role.MODERATOR.value: "Moderator", Role.ORGANIZER.value: "Organizer"})
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: carries only the CSRF token."""
-
-
 class JoinForm(FlaskForm):
     join_code = StringField("Join code", validators=[DataRequired(), Length(max=40)])
     name = StringField("Full name", validators=[DataRequired(), Length(max=200)])

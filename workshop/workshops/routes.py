@@ -16,17 +16,14 @@ from workshop.csvio import csv_response
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.extensions import limiter
-from workshop.forms import submit
+from workshop.forms import ActionForm, submit
+from workshop.inputs import is_htmx
 from workshop.urls import BASE_URL_MISSING, BaseUrlMissing, external_url
-from workshop.agenda.routes import now_next_context
-from workshop.live.presence import online_state
-from workshop.live.access import end_live_access
 from workshop.mail import mail_configured
-from workshop.permissions import Action, Reason, can, requires, requires_workshop_creator
 from workshop.workshops import invitations, services
-from workshop.workshops.forms import (ActionForm, ImportConfirmForm, ImportUploadForm, JoinForm, StaffForm,
-                                      WorkshopForm)
+from workshop.workshops.forms import ImportConfirmForm, ImportUploadForm, JoinForm, StaffForm, WorkshopForm
 from workshop.workshops.models import Membership, Role, Workshop
+from workshop.workshops.permissions import Action, can, requires, requires_workshop_creator
 
 blueprint = Blueprint("workshops", __name__)
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -68,9 +65,9 @@ def edit(workshop: Workshop, membership: Membership):
 @requires(Action.VIEW_WORKSHOP)
 def home(workshop: Workshop, membership: Membership):
     see_names = can(membership, Action.SEE_WHO_IS_ONLINE)
-    return render_template("workshops/home.html", membership=membership,
-                           online=online_state(workshop, see_names), see_names=see_names,
-                           can_manage=can(membership, Action.MANAGE_PEOPLE), **now_next_context(workshop))
+    return render_template("workshops/home.html", workshop=workshop, membership=membership,
+                           see_names=see_names,
+                           can_manage=can(membership, Action.MANAGE_PEOPLE))
 
 
 # People --------------------------------------------------------------------------
@@ -91,7 +88,7 @@ def people(workshop: Workshop, membership: Membership):
     rows = _people_rows(workshop, query)
     table = dict(workshop=workshop, rows=rows, action=ActionForm(), mail_configured=mail_configured(),
                  shared=services.people_in_other_workshops(workshop))
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         return render_template("workshops/_people_table.html", **table)
     return render_template("workshops/people.html", query=query, upload=ImportUploadForm(), staff=StaffForm(),
                            **table,
@@ -217,7 +214,6 @@ def reissue_invite(workshop: Workshop, membership: Membership, person_id: int):
         abort(409, f"{member.person.name} signs in with a password, so no invite link is issued.")
     record(workshop.id, current_user, "sign-in link issued", subject=member.person)
     db.session.commit()
-    end_live_access(member.person_id, workshop.id, Reason.INVITE_REVOKED)
     flash(f"New invite link for {member.person.name}; the old one no longer works and its sessions are signed out.",
           "success")
     return redirect(url_for("workshops.people", code=workshop.code))
@@ -230,7 +226,6 @@ def revoke_invite(workshop: Workshop, membership: Membership, person_id: int):
     accounts.revoke_invites(member.person_id, workshop.id)
     record(workshop.id, current_user, "sign-in link revoked", subject=member.person)
     db.session.commit()
-    end_live_access(member.person_id, workshop.id, Reason.INVITE_REVOKED)
     flash(f"Invite link of {member.person.name} withdrawn; anyone signed in with it is signed out.", "success")
     return redirect(url_for("workshops.people", code=workshop.code))
 
@@ -242,7 +237,6 @@ def remove_member(workshop: Workshop, membership: Membership, person_id: int):
     name = member.person.name
     services.remove_member(workshop, current_user, member.person)
     db.session.commit()
-    end_live_access(person_id, workshop.id, Reason.REMOVED)
     flash(f"{name} removed from the workshop. What they contributed stays.", "success")
     return redirect(url_for("workshops.people", code=workshop.code))
 
@@ -254,7 +248,6 @@ def delete_member_account(workshop: Workshop, membership: Membership, person_id:
     name = member.person.name
     services.delete_member_account(workshop, current_user, member.person)
     db.session.commit()
-    end_live_access(person_id, None, Reason.SIGNED_OUT)
     flash(f"The account of {name} is deleted. What they contributed stays, shown as from a former participant.",
           "success")
     return redirect(url_for("workshops.people", code=workshop.code))

@@ -14,9 +14,9 @@ from workshop.accounts.models import Invite, Person
 from workshop.audit.services import record
 from workshop.csvio import read_csv
 from workshop.db import db, utcnow
-from workshop.errors import ValidationError
-from workshop.permissions import MEMBER_REMOVED
+from workshop.errors import Reason, ValidationError
 from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
+from workshop.workshops.permissions import MEMBER_REMOVED
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")
 IMPORT_COLUMNS = ("name", "email", "country", "organization", "role", "local/overseas")
@@ -221,7 +221,7 @@ def remove_member(workshop: Workshop, actor: Person, person: Person) -> None:
     if membership.role == Role.ORGANIZER and _organizer_count(workshop) <= 1:
         raise ValidationError({"person": "A workshop keeps at least one organizer: add another organizer first."},
                               status=409)
-    accounts.revoke_invites(person.id, workshop.id)
+    accounts.revoke_invites(person.id, workshop.id, Reason.REMOVED)
     db.session.delete(membership)
     record(workshop.id, actor, MEMBER_REMOVED, subject=person, detail=f"was {membership.role}")
 

@@ -1,7 +1,8 @@
 // Live glue: one socket per page; the server sends rendered fragments that
-// carry hx-swap-oob and data-version, and htmx swaps them in. A fragment
-// older than what the page shows is dropped, so a late or repeated
-// broadcast never rolls the page back.
+// carry hx-swap-oob and data-version, and htmx swaps them in. The page keeps
+// only what is newer than what it shows, at every level of a fragment, so a
+// late or repeated broadcast, or a snapshot overtaken by a broadcast, never
+// rolls the page back.
 //
 // When the server refuses the connection, or ends it (an invite withdrawn, a
 // member removed, signed out elsewhere), it says why in the participant's
@@ -57,14 +58,50 @@
     }
   }
 
-  // Keep only fragments this page shows, and only if they are not older than what it shows.
-  function dropStale(template) {
-    template.content.querySelectorAll("[hx-swap-oob][id]").forEach(function (incoming) {
-      var current = document.getElementById(incoming.id);
-      if (!current || Number(current.dataset.version) > Number(incoming.dataset.version)) {
-        incoming.remove();
-      }
+  // Versions: every live element carries the revision of what it shows, and a page keeps only a strictly newer
+  // one (an equal revision is the same content). A placeholder the page was served without a version takes
+  // anything; an element sent without one (not live state) is always taken.
+  function versionOf(element, missing) {
+    return element.dataset.version === undefined ? missing : Number(element.dataset.version);
+  }
+
+  function newer(incoming, current) {
+    return versionOf(incoming, Infinity) > versionOf(current, -Infinity);
+  }
+
+  // The outermost versioned elements inside an element (not counting itself).
+  function versionedChildren(element) {
+    return Array.prototype.filter.call(element.querySelectorAll("[id][data-version]"), function (inner) {
+      return inner.parentElement.closest("[id][data-version]") === element;
     });
+  }
+
+  // Which parts of an incoming fragment the page takes. A newer element replaces the page's copy, except
+  // where the page already shows a part of it at the same or a newer revision (a snapshot rendered before a
+  // broadcast but delivered after it); an element that is not newer may still carry newer parts.
+  function takeNewer(incoming, taken) {
+    var current = document.getElementById(incoming.id);
+    if (!current) { return; }
+    if (newer(incoming, current)) {
+      incoming.querySelectorAll("[id][data-version]").forEach(function (inner) {
+        var shown = document.getElementById(inner.id);
+        if (shown && current.contains(shown) && !newer(inner, shown)) { inner.replaceWith(shown.cloneNode(true)); }
+      });
+      taken.push(incoming);
+      return;
+    }
+    versionedChildren(incoming).forEach(function (inner) {
+      inner.setAttribute("hx-swap-oob", "outerHTML");
+      takeNewer(inner, taken);
+    });
+  }
+
+  function keepNewer(template) {
+    var taken = [];
+    Array.prototype.slice.call(template.content.children).forEach(function (incoming) {
+      if (incoming.id && incoming.hasAttribute("hx-swap-oob")) { takeNewer(incoming, taken); } else { taken.push(incoming); }
+    });
+    template.content.replaceChildren.apply(template.content, taken);
   }
 
   // A new item (a poll just opened) is added to its list; one the page has already is updated in place.
@@ -84,7 +121,7 @@
     var template = document.createElement("template");
     template.innerHTML = html;
     appendNew(template);
-    dropStale(template);
+    keepNewer(template);
     if (template.content.childElementCount > 0) {
       htmx.swap(document.body, template.innerHTML, { swapStyle: "none" });
     }

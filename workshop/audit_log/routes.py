@@ -4,11 +4,11 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from workshop.agenda.display import clock_for
-
 from workshop.audit import services
-from workshop.permissions import Action, requires
 from workshop.workshops.models import Membership, Workshop
+from workshop.workshops.permissions import Action, requires
 
+# Named after the log it shows: its endpoint is audit.log, its template audit/log.html.
 blueprint = Blueprint("audit", __name__)
 PAGE_SIZE = 200
 

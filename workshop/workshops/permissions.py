@@ -14,7 +14,10 @@ from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import and_, select
 
+from workshop.accounts.services import signed_out_reason
+from workshop.audit.models import AuditEvent
 from workshop.db import db
+from workshop.errors import Reason
 from workshop.extensions import login_manager
 from workshop.workshops.models import Membership, Role, Workshop
 
@@ -47,19 +50,6 @@ RULES: dict[Action, frozenset[Role]] = {
 }
 
 
-class Reason(enum.StrEnum):
-    """Why access was refused, in words a page can act on (live.js shows a message and says whether to retry)."""
-
-    SIGNED_OUT = "signed out"            # no session, or it ended (password changed, signed out everywhere)
-    INVITE_REVOKED = "invite revoked"    # the invite link that opened the session was withdrawn or replaced
-    INVITE_EXPIRED = "invite expired"
-    OTHER_WORKSHOP = "other workshop"    # an invite link's session reaches only that link's workshop
-    REMOVED = "removed"                  # the person was removed from the workshop
-    NOT_MEMBER = "not a member"
-    NO_WORKSHOP = "no workshop"
-    ROLE = "role"                        # a member whose role does not allow the action
-
-
 class Refused(Exception):
     """The person may not do this; ``status`` (401, 403, 404) and ``reason`` say why."""
 
@@ -82,8 +72,6 @@ def check(person, workshop: str | int, action: Action) -> tuple[Workshop, Member
     """The workshop (by code, or by id for socket events about an object) and the person's membership,
     or :class:`Refused` with the reason."""
     if person is None or not person.is_authenticated:
-        from workshop.accounts.services import signed_out_reason
-
         reason = signed_out_reason()
         raise Refused(401, SIGNED_OUT_MESSAGES[reason], reason)
     # One round trip for both: every page of a workshop starts here.
@@ -117,8 +105,6 @@ SIGNED_OUT_MESSAGES = {
 
 def _was_removed(person_id: int, workshop_id: int) -> bool:
     """Only asked on a refusal, to say why: the audit log knows who was removed."""
-    from workshop.audit.models import AuditEvent
-
     return db.session.scalar(select(AuditEvent.id).where(
         AuditEvent.workshop_id == workshop_id, AuditEvent.subject_id == person_id,
         AuditEvent.action == MEMBER_REMOVED).limit(1)) is not None

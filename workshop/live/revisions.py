@@ -1,0 +1,74 @@
+"""The one version scheme of everything a live page shows: a revision per target that only grows.
+
+A target is a named piece of live state, such as the polls of one session
+(``polls:session:7``). The service that changes it calls :func:`bump` in the
+same transaction, so the revision and the change commit together: a fragment
+rendered after reading revision R shows at least every change up to R, and
+pages keep only a strictly newer revision of each element (an equal one means
+the same content). A target's first revision is the clock in microseconds:
+pages open across a restart, a restored backup or an upgrade still hold
+versions from before, and the new ones must be above them. Presence is not in
+the database: its store issues versions by the same rule (see presence.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable
+
+from sqlalchemy import BigInteger, String, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workshop.changes import announce, announce_committed
+from workshop.db import db
+
+
+class LiveRevision(db.Model):
+    __tablename__ = "live_revision"
+
+    target: Mapped[str] = mapped_column(String(80), primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+
+
+def _clock() -> int:
+    return time.time_ns() // 1000
+
+
+def _raise(dialect_name: str, target: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    insert = dialect.insert(LiveRevision).values(target=target, revision=_clock())
+    return insert.on_conflict_do_update(index_elements=[LiveRevision.target],
+                                        set_={"revision": LiveRevision.revision + 1}).returning(LiveRevision.revision)
+
+
+def bump(target: str) -> int:
+    """Raise the target's revision in the current transaction, so it commits with the change, and return it."""
+    return db.session.execute(_raise(db.session.get_bind().dialect.name, target)).scalar_one()
+
+
+def commit_busy(target: str, topic: str, *key: Hashable) -> int:
+    """Commit the current transaction, a change of ``target`` made many times a second (a vote, an upvote), and
+    announce it as ``(topic, *key)``; returns the revision that includes it.
+
+    SQLite writes one transaction at a time anyway: the revision is raised in it, and one commit does both.
+    PostgreSQL runs many at once: raised inside each, the target's row lock would last until each committed,
+    and on a busy worker every voter would queue behind the slowest. There the revision is raised after the
+    commit, in a statement of its own, and only then announced, so no broadcast can read the change without
+    its revision. Either way the rule for readers holds: no revision exists before its change is committed.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        announce(topic, *key)
+        revision = bump(target)
+        db.session.commit()
+        return revision
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        revision = connection.execute(_raise(connection.dialect.name, target)).scalar_one()
+    announce_committed(topic, *key)
+    return revision
+
+
+def current(target: str) -> int:
+    """The target's revision now (0 if it never changed). Read it before what it versions."""
+    return db.session.scalar(select(LiveRevision.revision).where(LiveRevision.target == target)) or 0
