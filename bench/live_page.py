@@ -9,8 +9,10 @@ The page's rule (workshop/static/js/live.js and qa.js), kept exactly:
   only if it has an element with that id at all.
 - An element with ``data-append-to`` is a new list item: added if the page has
   the list and lacks the item.
-- What a kept element holds comes with it: the ids inside it show the versions
-  they carry (a snapshot's cards, say).
+- The rule holds at every level: inside a kept element, a part the page already
+  shows at the same or a newer version stays as the page has it, and the newer
+  parts of an element that is not newer as a whole are taken (a snapshot read
+  before a broadcast that reached the page first).
 - A top-level element without ``data-version`` is swapped in whatever the page
   shows, as live.js does (its comparison with a missing version fails), and its id
   is reported: it breaks the rule, and may roll the page back.
@@ -127,6 +129,8 @@ class Page:
                     self._keep(element, now)
                 elif self.held[element.id] is None or element.version > self.held[element.id]:
                     self._keep(element, now)
+                else:  # not newer as a whole: live.js still takes the parts of it that are newer
+                    self._keep_newer_inside(element, now)
 
     def take_count(self, element_id: str, version: int, now: float) -> None:
         if version > self.counts.get(element_id, 0):
@@ -152,9 +156,15 @@ class Page:
         return (moments[after] if after < len(moments) else math.inf), moments[reached] < since
 
     def _keep(self, element: Element, now: float) -> None:
+        """As live.js: a part the page already shows at the same or a newer version stays as the page has it."""
         self._hold(element.id, element.version, now)
+        self._keep_newer_inside(element, now)
+
+    def _keep_newer_inside(self, element: Element, now: float) -> None:
         for element_id, version in element.inside:
-            self._hold(element_id, version, now)
+            held = self.held.get(element_id)
+            if version is None or held is None or version > held:
+                self._hold(element_id, version, now)
 
     def _hold(self, element_id: str, version: int | None, now: float) -> None:
         before = self.held.get(element_id)

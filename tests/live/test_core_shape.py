@@ -17,12 +17,12 @@ SENDING = {"emit", "emit_fragment"}
 
 
 def sending_calls(tree: ast.AST) -> list[str]:
-    """Every call in the tree to a function that sends over the socket, by its name."""
+    """Every call in the tree to a function that sends over the socket, or broadcasts, by its name."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name in SENDING:
+            if name in SENDING or name.startswith("broadcast"):
                 found.append(f"{name}() at line {node.lineno}")
     return found
 

@@ -142,7 +142,7 @@ def moderator_session(s) -> requests.Session:
             {"_user_id": person.get_id(), "_fresh": True})
         db.session.remove()
     browser = requests.Session()
-    browser.cookies.set("session", cookie)
+    browser.cookies.set("session", cookie, domain="127.0.0.1", path="/")  # replaced by what the server sets
     desk = browser.get(f"{s.url}/w/{s.code}/s/{s.session_id}/polls", timeout=10)
     assert desk.status_code == 200
     browser.headers["X-CSRFToken"] = re.search(r'"X-CSRFToken": "([^"]+)"', desk.text).group(1)

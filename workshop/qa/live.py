@@ -196,13 +196,14 @@ def on_upvote(data):
     try:
         data = _payload(data)
         authorize_for(services.workshop_of_question(data.get("question")), Action.ASK)
-        question, revision = services.upvote(data.get("question"), current_user, data.get("on"))
+        upvoted = services.upvote(data.get("question"), current_user, data.get("on"))
     except Refused as refused:
         db.session.rollback()
         return refused.ack()
     except ValidationError as error:
         return _refused(error)
-    return {"ok": True, "question": question.id, "on": data["on"], "votes": question.votes, "version": revision}
+    return {"ok": True, "question": upvoted.question_id, "on": data["on"], "votes": upvoted.votes,
+            "version": upvoted.revision}
 
 
 class QuestionsOnSessionPage:

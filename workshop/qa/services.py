@@ -9,6 +9,7 @@ only then is anyone told: a change is acknowledged only once it is stored.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
@@ -198,9 +199,15 @@ def withdraw(question_id, person) -> Question:
     return question
 
 
-def upvote(question_id, person, on) -> tuple[Question, int]:
-    """Add (``on`` true) or take back (false) the person's upvote and commit; returns the question and the
-    revision that includes the change.
+@dataclass(frozen=True)
+class Upvoted:
+    question_id: int
+    votes: int  # the count stored with this upvote
+    revision: int  # the revision that includes it
+
+
+def upvote(question_id, person, on) -> Upvoted:
+    """Add (``on`` true) or take back (false) the person's upvote and commit.
 
     The unique constraint on (question, person) keeps it to one per person even when two tabs
     send at the same instant; the count changes in the same transaction as the vote row.
@@ -234,10 +241,11 @@ def upvote(question_id, person, on) -> tuple[Question, int]:
         step = -1
     votes = db.session.execute(update(Question).where(Question.id == question.id)
                                .values(votes=Question.votes + step).returning(Question.votes)).scalar_one()
-    revision = revisions.commit_busy(live_target(question.session_id), QUESTION_TOPIC, question.session_id,
-                                     question.workshop_id, question.id, True)
-    question.votes = votes
-    return question, revision
+    # Plain values, read before the commit expires the question: reloading it would cost a query.
+    question_id, session_id, workshop_id = question.id, question.session_id, question.workshop_id
+    revision = revisions.commit_busy(live_target(session_id), QUESTION_TOPIC, session_id, workshop_id, question_id,
+                                     True)
+    return Upvoted(question_id, votes, revision)
 
 
 # Moderation ------------------------------------------------------------------------------------------
