@@ -53,13 +53,11 @@ The last line of output is a JSON summary (an infinite figure is "inf").
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
 
-from common import (PYTHON, ROOT, add_moderator, arrival_offsets, combine_runs, jsonable, migrated_instance, release,
+from common import (PYTHON, ROOT, add_moderator, arrival_offsets, migrated_instance, release,
                     seed_session)
-from live_storm import (WORST_OF_RUNS, app_served, cluster_env, floor_served, plan_pages, play_storm, ratio, show_line,
+from live_storm import (app_served, cluster_env, floor_served, plan_pages, play_storm, print_summary, show_line,
                         summarize)
 
 CODE = "BENCH-LIVE-QA"
@@ -240,12 +238,7 @@ def main() -> None:
         summaries = [one_run(number, env, app, setup, cookies, staff_cookie, options)
                      for number in range(options.repeat)]
         release(app)
-    summary = combine_runs(summaries, WORST_OF_RUNS)
-    ratios = {key: ratio(summary[key], summary["baseline"][key]) for key in RATIO_KEYS}
-    print("  app over floor: " + ", ".join(f"{key} x{value}" for key, value in ratios.items()))
-    print(json.dumps(jsonable({**summary, "database": backend, "seconds": options.seconds, "arrival": options.arrival,
-                               "reconnect": options.reconnect, "runs": options.repeat, "processes": options.processes,
-                               "cores": os.cpu_count(), "app_over_floor": ratios})))
+    print_summary(summaries, RATIO_KEYS, backend, options)
 
 
 if __name__ == "__main__":

@@ -53,8 +53,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import (DESK, PARTICIPANT, PROJECTOR, PYTHON, ROOT, cpu_seconds, free_port, nearest_rank, peak_rss_mb,
-                    percentile, start_server, stop, stop_loads, wait_for)
+from common import (DESK, PARTICIPANT, PROJECTOR, PYTHON, ROOT, combine_runs, cpu_seconds, free_port, jsonable,
+                    nearest_rank, peak_rss_mb, percentile, start_server, stop, stop_loads, wait_for)
 
 FLUSH_SECONDS = 0.15  # the app's LIVE_FLUSH_SECONDS; the floors flush at the same interval
 SETTLE_AFTER_END = 5.0  # a pair not shown this long after the last action was sent is never shown
@@ -391,3 +391,14 @@ def show_line(name: str, figures: dict, noun: str, final: tuple[str, str]) -> st
             f"  (connect {figures['connect_s']} s, {figures['connect_cpu_s']} cpu s)"
             + (f"  connections per worker {figures['connections_per_worker']}, nginx cpu {figures['nginx_cpu_s']} s"
                if "connections_per_worker" in figures else ""))
+
+
+def print_summary(summaries: list[dict], ratio_keys: tuple[str, ...], backend: str, options) -> None:
+    """The runs combined (medians; the worst run for what is lost), the app's ratios to the floor, and the JSON
+    summary as the last line."""
+    summary = combine_runs(summaries, WORST_OF_RUNS)
+    ratios = {key: ratio(summary[key], summary["baseline"][key]) for key in ratio_keys}
+    print("  app over floor: " + ", ".join(f"{key} x{value}" for key, value in ratios.items()))
+    print(json.dumps(jsonable({**summary, "database": backend, "seconds": options.seconds, "arrival": options.arrival,
+                               "reconnect": options.reconnect, "runs": options.repeat, "processes": options.processes,
+                               "cores": os.cpu_count(), "app_over_floor": ratios})))

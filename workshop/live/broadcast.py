@@ -82,7 +82,7 @@ def _from_one_snapshot(send: Callable[..., None], *key) -> None:
     PostgreSQL's default gives each statement its own view; one process on SQLite runs a job without yielding
     to any other green thread, so nothing commits between its reads.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if db.session.get_bind().dialect.name == "postgresql" and not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     send(*key)
 
