@@ -26,8 +26,7 @@ from workshop.errors import ValidationError
 from workshop.live import revisions
 from workshop.inputs import is_int
 from workshop.polls import tallies
-from workshop.workshops.permissions import Action, can
-from workshop.workshops.models import Membership
+from workshop.workshops.permissions import Action, can, membership_of
 from workshop.polls.models import (Ballot, BallotChoice, BallotSecret, Poll, PollKind, PollOption, PollState,
                                    RankingMethod)
 
@@ -329,9 +328,7 @@ def vote(poll_id, person, payload) -> Cast:
     poll = db.session.get(Poll, poll_id)
     if poll is None:
         raise ValidationError({"poll": "There is no such poll."}, status=404)
-    membership = db.session.scalar(select(Membership).where(
-        Membership.workshop_id == poll.workshop_id, Membership.person_id == person.id))
-    if not can(membership, Action.VOTE):
+    if not can(membership_of(poll.workshop_id, person), Action.VOTE):
         raise ValidationError({"poll": "Only members of this workshop can vote."}, status=403)
     if poll.state != PollState.OPEN or (poll.closes_at is not None and poll.closes_at <= utcnow()):
         raise ValidationError({"poll": "This poll has closed."}, status=409)
@@ -452,7 +449,9 @@ def named_ballots(poll: Poll) -> list[tuple[str, str, str, datetime]]:
 
 
 def workshop_of_poll(poll_id) -> int | None:
-    """The id of the workshop a poll belongs to, for the access check of a socket event that names it."""
-    if not is_int(poll_id):
-        return None
-    return db.session.scalar(select(Poll.workshop_id).where(Poll.id == poll_id))
+    """The id of the workshop a poll belongs to, for the access check of a socket event that names it.
+
+    The whole poll is loaded: the vote that follows finds it in the session, without a second query.
+    """
+    poll = db.session.get(Poll, poll_id) if is_int(poll_id) else None
+    return poll.workshop_id if poll is not None else None

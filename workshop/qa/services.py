@@ -24,8 +24,7 @@ from workshop.errors import ValidationError
 from workshop.live import revisions
 from workshop.inputs import is_int
 from workshop.qa.models import PUBLIC, BlockedWord, QaBan, QaSettings, Question, QuestionStatus, QuestionVote
-from workshop.workshops.models import Membership
-from workshop.workshops.permissions import Action, can
+from workshop.workshops.permissions import Action, can, membership_of
 
 MAX_TEXT = 500
 MAX_REPLY = 300
@@ -97,13 +96,8 @@ def bans_of(workshop_id: int) -> list[tuple[QaBan, str | None]]:
 
 # Checks shared by every participant action ------------------------------------------------------
 
-def _membership(workshop_id: int, person) -> Membership | None:
-    return db.session.scalar(select(Membership).where(Membership.workshop_id == workshop_id,
-                                                      Membership.person_id == person.id))
-
-
 def _may_post(workshop_id: int, person) -> None:
-    if not can(_membership(workshop_id, person), Action.ASK):
+    if not can(membership_of(workshop_id, person), Action.ASK):
         raise ValidationError({"question": "Only members of this workshop can ask questions."}, status=403)
     if is_banned(workshop_id, person.id):
         raise ValidationError({"question": "A moderator has stopped you from posting questions in this workshop."},
@@ -215,21 +209,17 @@ def upvote(question_id, person, on) -> Upvoted:
     if not isinstance(on, bool):
         raise ValidationError({"question": "Say whether to add or remove the upvote."})
     question = _question(question_id)
-    if not can(_membership(question.workshop_id, person), Action.ASK):
+    if not can(membership_of(question.workshop_id, person), Action.ASK):
         raise ValidationError({"question": "Only members of this workshop can upvote."}, status=403)
     if question.status != QuestionStatus.APPROVED:
         raise ValidationError({"question": "Only open questions can be upvoted."}, status=409)
     action_limits.check("upvote", person.id)  # taking one back counts too: toggling is as much work
     if on:
         already = ValidationError({"question": "You have already upvoted this question."}, status=409)
-        if db.session.scalar(select(QuestionVote.id).where(QuestionVote.question_id == question.id,
-                                                           QuestionVote.person_id == person.id)) is not None:
-            raise already
-        try:
+        try:  # the unique constraint answers whether this person upvoted already: no query before
             db.session.execute(insert(QuestionVote).values(question_id=question.id, person_id=person.id,
                                                            cast_at=utcnow()))
-        except IntegrityError:
-            # Two tabs upvoted at the same instant: the constraint kept one vote.
+        except IntegrityError:  # an earlier upvote, or another tab's at the same instant
             db.session.rollback()
             raise already from None
         step = 1
@@ -352,7 +342,9 @@ def _iso(moment: datetime | None) -> str:
 
 
 def workshop_of_question(question_id) -> int | None:
-    """The id of the workshop a question belongs to, for the access check of a socket event that names it."""
-    if not is_int(question_id):
-        return None
-    return db.session.scalar(select(Question.workshop_id).where(Question.id == question_id))
+    """The id of the workshop a question belongs to, for the access check of a socket event that names it.
+
+    The whole question is loaded: the action that follows finds it in the session, without a second query.
+    """
+    question = db.session.get(Question, question_id) if is_int(question_id) else None
+    return question.workshop_id if question is not None else None

@@ -93,7 +93,18 @@ def check(person, workshop: str | int, action: Action) -> tuple[Workshop, Member
         raise Refused(403, "You are not a member of this workshop.", Reason.NOT_MEMBER)
     if not can(membership, action):
         raise Refused(403, f"Your role ({membership.role}) does not allow this: {action}.")
+    g.setdefault("memberships", {})[found_workshop.id, person.id] = membership
     return found_workshop, membership
+
+
+def membership_of(workshop_id: int, person) -> Membership | None:
+    """The person's membership of a workshop: as this request's (or socket event's) access check found it,
+    without a second query, or else from the database."""
+    checked = g.get("memberships", {})
+    if (workshop_id, person.id) in checked:
+        return checked[workshop_id, person.id]
+    return db.session.scalar(select(Membership).where(Membership.workshop_id == workshop_id,
+                                                      Membership.person_id == person.id))
 
 
 SIGNED_OUT_MESSAGES = {
