@@ -167,6 +167,8 @@ def test_a_moderators_action_while_the_queue_is_away_is_answered_and_reaches_pag
     body = f'id="poll-body-{s.poll_id}"'
     watcher.wait_for(lambda: any(body in f and "badge closed" in f for f in list(watcher.fragments)), seconds=20,
                      what="the close made while Redis was down, on the other worker's page")
+    # The page was also told to resync when the queue came back: let it finish before the cluster stops.
+    watcher.wait_for(lambda: watcher.resyncs >= 1 and watcher.client.connected, what="the resync's reconnection")
 
 
 def test_postgresql_away_gives_a_clear_503_and_the_app_recovers_without_a_restart(scene, private_postgres):
