@@ -14,6 +14,7 @@ from tests.breakouts.conftest import add_session
 from workshop.breakouts import live, services
 from workshop.breakouts.models import AssignmentSource, BreakoutAssignment, BreakoutRound, RoundState
 from workshop.db import db, utcnow
+from workshop.live.broadcast import coalescer
 
 ANNOUNCE = re.compile(r"You are in <strong>([^<]+)</strong>")
 CARD_VERSION = re.compile(r'<section id="breakout-mine"[^>]*data-version="(\d+)"')
@@ -247,6 +248,25 @@ def test_help_alerts_the_desk_and_notes_reach_the_rooms_page(scene, join, make, 
     assert saved.status_code == 200
     reading.wait_for(lambda s: any(f'id="room-notes-view-{room.id}"' in f and "Point one" in f
                                    and 'data-notes-revision="1"' in f for f in s.fragments), what="the saved notes")
+
+
+def test_a_choice_sends_only_the_seats_left_so_every_chooser_keeps_their_own_choice_marked(scene, join, make, app):
+    choosing = scene.round(preview=False, mode="self-select")
+    open_through_the_desk(scene, make, app, choosing, "choosing/open")
+    watcher = join(scene.participants[0])
+    watcher.wait_for(lambda s: any("Choose your breakout room" in f for f in s.fragments), what="the chooser")
+    coalescer().flush()  # whatever opening the choice announced is out before the choice below
+    before = len(watcher.collect())
+    client = app.test_client()
+    make.sign_in(client, scene.participants[1])
+    room = choosing.rooms[0]
+    chosen = make.post(client, scene.path(f"/{choosing.id}/choose"), {"room_id": str(room.id)},
+                       headers={"HX-Request": "true"})
+    assert chosen.status_code == 200
+    seats = f'<span id="breakout-seats-{room.id}"'
+    watcher.wait_for(lambda s: any(f.startswith(seats) for f in s.fragments[before:]), what="the seats left")
+    coalescer().flush()
+    assert not any('id="breakout-mine"' in f for f in watcher.collect()[before:]), "a card would unmark a choice"
 
 
 def test_choosing_shows_the_rooms_to_everyone_and_stopping_brings_back_the_last_notes(scene, join, make, app):

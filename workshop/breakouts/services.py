@@ -615,7 +615,7 @@ def choose_room(round_: BreakoutRound, person: Person, room_id) -> BreakoutRoom:
     if state != RoundState.DRAFT or not still_open:
         db.session.rollback()
         raise ValidationError({"room": "Choosing rooms has closed; your choice was not saved."}, status=409)
-    _bump(round_)
+    _bump(round_, SEATS_TOPIC)  # the seats left, not everyone's card: a card would unmark each chooser's choice
     db.session.flush()
     db.session.expire(room)
     return room
