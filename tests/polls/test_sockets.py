@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from workshop.db import db, utcnow
 from workshop.live import revisions
+from workshop.live.broadcast import coalescer
 from workshop.live.revisions import LiveRevision
 from workshop.polls import services
 from workshop.polls.models import Ballot, Poll, PollKind, PollState
@@ -312,6 +313,24 @@ def test_hidden_results_reach_staff_but_not_participants(room, connect, join, ca
         assert "bar-figure" not in fragment and "Open tender" not in fragment
         assert "The moderator will show the results." in fragment
     assert not any("poll-staff-results" in f for f in participant.fragments)
+
+
+def test_showing_the_results_sends_the_results_and_leaves_the_forms_being_filled_in(room, join, make,
+                                                                                    moderator_client):
+    client, _ = moderator_client
+    poll = room.poll(PollKind.SINGLE.value)  # results hidden
+    watcher = join(room.participants[0])
+    watcher.wait_for(lambda s: any(f'id="poll-body-{poll.id}"' in f for f in s.fragments), what="the poll's card")
+    before = revisions.current(services.live_target(room.session.id))
+    path = f"/w/{room.workshop.code}/s/{room.session.id}/polls/{poll.id}/show"
+    assert make.post(client, path).status_code == 200
+    watcher.wait_for(lambda s: any(f'id="poll-results-{poll.id}"' in f and "bar-figure" in f for f in s.fragments),
+                     what="the results shown")
+    coalescer().flush()
+    # A newer body would replace the form under a participant choosing an option.
+    bodies = [int(v) for f in watcher.collect() for v in re.findall(
+        rf'id="poll-body-{poll.id}"[^>]*data-version="(\d+)"', f)]
+    assert bodies and max(bodies) <= before
 
 
 # Countdown ----------------------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def send_poll(poll_id: int) -> None:
 
 
 def send_results(poll_id: int) -> None:
-    """New ballots: the results on the session's pages (not the card: a form being filled in stays), the desk's
+    """The results changed: on the session's pages (not the card: a form being filled in stays), and the desk's
     figures."""
     if (read := _read(poll_id)) is None:
         return
@@ -174,7 +174,7 @@ class PollsOnSessionPage:
 def register() -> None:
     socketio.on_event("vote", on_vote)
     on_change(services.POLL_TOPIC, send_poll)
-    on_change(services.BALLOTS_TOPIC, send_results)
+    on_change(services.RESULTS_TOPIC, send_results)
     on_change(services.COUNTDOWN_TOPIC, start_countdown, whole_state=False)
     on_deadline(close_due_polls)
     if not any(isinstance(hook, PollsOnSessionPage) for hook in session_hooks):

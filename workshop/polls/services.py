@@ -132,8 +132,9 @@ def delete_poll(poll: Poll) -> None:
 
 # Lifecycle ----------------------------------------------------------------------------------
 
-POLL_TOPIC = "poll"  # opened, closed, shown, hidden: its card
-BALLOTS_TOPIC = "poll-ballots"  # votes: its results only, so a form someone is filling in stays as it is
+POLL_TOPIC = "poll"  # opened or closed: its card
+RESULTS_TOPIC = "poll-results"  # votes, results shown or hidden, an answer hidden: the results only, so that
+# a form someone is filling in stays as it is
 COUNTDOWN_TOPIC = "poll-countdown"
 
 
@@ -142,9 +143,9 @@ def live_target(session_id: int) -> str:
     return f"polls:session:{session_id}"
 
 
-def _changed(poll: Poll) -> None:
+def _changed(poll: Poll, topic: str = POLL_TOPIC) -> None:
     """The poll changed in this transaction: raise the session's polls revision, announce it after commit."""
-    announce(POLL_TOPIC, poll.id)
+    announce(topic, poll.id)
     revisions.bump(live_target(poll.session_id))
 
 
@@ -200,7 +201,7 @@ def _close(poll_id: int, *due) -> int | None:
 
 def set_results_visible(poll: Poll, visible: bool) -> Poll:
     poll.results_visible = visible
-    _changed(poll)
+    _changed(poll, RESULTS_TOPIC)
     return poll
 
 
@@ -209,7 +210,7 @@ def set_answer_hidden(poll: Poll, ballot_id: int, hidden: bool) -> None:
     if ballot is None or ballot.poll_id != poll.id or poll.kind != PollKind.OPEN_TEXT:
         raise ValidationError({"answer": "There is no such answer in this poll."}, status=404)
     ballot.hidden = hidden
-    _changed(poll)
+    _changed(poll, RESULTS_TOPIC)
 
 
 # Voting -------------------------------------------------------------------------------------
@@ -358,7 +359,7 @@ def vote(poll_id, person, payload) -> Cast:
         db.session.rollback()
         raise ValidationError({"poll": "This poll has closed."}, status=409)
     answer_text = describe(poll, ballot)
-    return Cast(revisions.commit_busy(live_target(poll.session_id), BALLOTS_TOPIC, poll.id), answer_text)
+    return Cast(revisions.commit_busy(live_target(poll.session_id), RESULTS_TOPIC, poll.id), answer_text)
 
 
 def _open_for_ballot(poll_id: int) -> bool:
