@@ -16,7 +16,7 @@ from workshop.csvio import read_csv
 from workshop.db import db, utcnow
 from workshop.errors import Reason, ValidationError
 from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
-from workshop.workshops.permissions import MEMBER_REMOVED
+from workshop.workshops.permissions import MEMBER_REMOVED, membership_of
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")
 IMPORT_COLUMNS = ("name", "email", "country", "organization", "role", "local/overseas")
@@ -130,13 +130,6 @@ def members(workshop: Workshop, query: str = "", role: Role | None = None) -> li
     return list(db.session.scalars(statement))
 
 
-def membership_of(workshop: Workshop, person: Person) -> Membership | None:
-    if person.id is None:
-        return None
-    return db.session.scalar(select(Membership).where(Membership.workshop_id == workshop.id,
-                                                      Membership.person_id == person.id))
-
-
 def add_member(workshop: Workshop, person: Person, role: Role, origin: Origin = Origin.OVERSEAS, *,
                country: str | None = None, confirmed: bool = True) -> Membership:
     """Add the person; ``country`` (default: their profile's) is the one that counts for the workshop's reports.
@@ -144,7 +137,7 @@ def add_member(workshop: Workshop, person: Person, role: Role, origin: Origin = 
     ``confirmed=False`` (self-registration) leaves it waiting for an organizer: until then it gives no access
     to any country's report.
     """
-    existing = membership_of(workshop, person)
+    existing = membership_of(workshop.id, person)
     if existing is not None:
         raise ValidationError({"email": f"{person.email} is already in this workshop as {existing.role}."}, status=409)
     country = country or person.country
@@ -434,7 +427,7 @@ def register_with_join_code(workshop: Workshop, *, join_code: str, name: str, em
         return Registration(person, email, True, accounts.issue_invite(person, workshop))
     if person.deleted_at is not None:
         return Registration(person, email, False)
-    already = membership_of(workshop, person) is not None
+    already = membership_of(workshop.id, person) is not None
     if not already:
         add_member(workshop, person, Role.PARTICIPANT, Origin.OVERSEAS, country=code, confirmed=False)
         record(workshop.id, None, "member added", subject=person, detail=SELF_REGISTERED)
