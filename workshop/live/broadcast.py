@@ -175,8 +175,9 @@ class Coalescer:
         for key, job in jobs.items():
             if key in deferred:
                 continue
-            # A request context of its own, so templates can build links (url_for) outside any request.
-            with self.app.test_request_context("/"):
+            # An app context of its own (a green thread may inherit the one that started it, whose database
+            # session that code is still using), and a request context so templates can build links (url_for).
+            with self.app.app_context(), self.app.test_request_context("/"):
                 try:
                     job()
                 except OUTAGES as outage:
