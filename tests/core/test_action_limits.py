@@ -73,6 +73,25 @@ def test_the_window_moves_on_and_the_message_says_how_long_to_wait():
     assert refusal(app, "vote", 1) is None
 
 
+
+def test_the_process_storage_sweeps_expired_hits_once_a_second_not_after_every_hit(monkeypatch):
+    """A sweep walks every key: a thousand voters' hits must not each schedule one 10 ms later."""
+    monkeypatch.setattr(action_limits, "SWEEP_SECONDS", 0.3)
+    app = limited_app(VOTE_LIMIT="1 per 1 second")
+    sweeps = []
+    with app.app_context():
+        storage = action_limits._counter().limiter.storage
+        original = storage._MemoryStorage__expire_events
+        monkeypatch.setattr(storage, "_MemoryStorage__expire_events", lambda: (sweeps.append(1), original()))
+        for person in range(200):
+            action_limits.check("vote", person)
+        assert storage.timer.interval == 0.3  # the library's scheduler is replaced, not bypassed
+        assert len(storage.events) == 200
+    time.sleep(1.5)
+    # Each hit expired after its second, and a sweep forgot it; a sweep each 0.3 s ran meanwhile, not 200.
+    assert storage.events == {} and 2 <= len(sweeps) <= 6
+    assert refusal(app, "vote", 1) is None
+
 @pytest.fixture
 def prefix(redis_url):
     """A key prefix of this test's own; its keys are removed afterwards."""
