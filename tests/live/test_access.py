@@ -6,7 +6,7 @@ import time
 
 import pytest
 from socketio import packet
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from tests.breakouts.conftest import add_session as add_breakout_session
 from tests.polls.conftest import add_session
@@ -14,9 +14,10 @@ from workshop.breakouts import services as breakouts
 from workshop.db import db, utcnow
 from workshop.errors import Reason
 from workshop.extensions import socketio
-from workshop.live import handlers
+from workshop.live import handlers, identity
 from workshop.live.access import ACCESS_ENDED_EVENT, REFUSALS, end_live_access
 from workshop.polls import services as polls
+from workshop.accounts.models import Invite
 from workshop.polls.models import Ballot
 from workshop.workshops.models import Membership, Role
 from workshop.workshops.permissions import Refused
@@ -121,8 +122,6 @@ def test_a_page_that_is_not_signed_in_is_told_to_sign_in(app, connect, workshop,
 
 
 def test_a_revoked_invite_link_is_named_as_such(app, connect, make, workshop, invite_path, refusals):
-    from workshop.accounts.models import Invite
-
     participant = make.member(workshop)
     browser = app.test_client()
     link = invite_path(participant, workshop)
@@ -296,21 +295,75 @@ def test_a_connection_still_connecting_when_access_ends_is_ended_once_connected(
     assert online(app, workshop) == set()
 
 
-def test_an_event_on_a_connection_whose_membership_ended_is_refused_and_writes_nothing(connect, make, workshop):
-    """Should a worker miss the order (the queue away), each event still checks the person's membership."""
-    person = make.member(workshop)
+def open_poll_page(connect, person, workshop):
     session = add_session(workshop)
-    poll = polls.create_poll(session, {"kind": "single choice", "question": "Which?", "options": "A\nB"})
+    poll = polls.create_poll(session, {"kind": "single choice", "question": "Which?", "options": "A\nB",
+                                       "allow_change": "y"})
     db.session.commit()
     polls.open_poll(poll)
     db.session.commit()
-    socket = connect(person, auth={"workshop": workshop.code, "session": session.id})
+    return connect(person, auth={"workshop": workshop.code, "session": session.id}), poll
+
+
+def vote(socket, poll, option: int = 0) -> dict:
+    return socket.client.emit("vote", {"poll": poll.id, "answer": {"option": poll.options[option].id}}, callback=True)
+
+
+def statements_during(action) -> list[str]:
+    seen = []
+    listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return seen
+
+
+def test_the_events_of_a_connection_check_access_with_the_person_and_membership_read_when_it_connected(
+        connect, make, workshop):
+    person = make.member(workshop)
+    socket, poll = open_poll_page(connect, person, workshop)
+    statements = statements_during(lambda: vote(socket, poll))
+    assert not [s for s in statements if "FROM person" in s or "FROM membership" in s or "FROM invite" in s]
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 1
+
+
+def test_a_membership_ended_unannounced_refuses_the_events_once_the_identity_is_read_again(
+        connect, make, workshop, monkeypatch):
+    """Should a worker miss the order (the queue away), the connection's identity is read again within
+    IDENTITY_SECONDS, and from then on its events are refused."""
+    person = make.member(workshop)
+    socket, poll = open_poll_page(connect, person, workshop)
     db.session.execute(delete(Membership).where(Membership.person_id == person.id))
     db.session.commit()
+    monkeypatch.setattr(identity, "IDENTITY_SECONDS", 0)
 
-    answer = socket.client.emit("vote", {"poll": poll.id, "answer": {"option": poll.options[0].id}}, callback=True)
-    assert answer["ok"] is False, answer
+    answer = vote(socket, poll)
+    assert answer["ok"] is False and answer["reason"] == "not a member", answer
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+
+
+def test_an_invite_link_that_expires_while_connected_refuses_the_next_event(app, connect, make, workshop,
+                                                                              invite_path, monkeypatch):
+    from datetime import timedelta
+
+    from workshop.accounts import services as accounts
+
+    participant = make.member(workshop)
+    browser = app.test_client()
+    link = invite_path(participant, workshop)
+    browser.post(link, data={"csrf_token": make.csrf_token(browser, link)})
+    socket, poll = open_poll_page(lambda *args, **kwargs: connect(signed_in_client=browser, **kwargs),
+                                  participant, workshop)
+    assert vote(socket, poll)["ok"] is True
+    expires_at = db.session.scalar(select(Invite.expires_at).where(Invite.person_id == participant.id))
+    later = lambda: expires_at + timedelta(seconds=1)  # noqa: E731
+    monkeypatch.setattr(identity, "utcnow", later)
+    monkeypatch.setattr(accounts, "utcnow", later)
+
+    answer = vote(socket, poll, option=1)
+    assert answer["ok"] is False and answer["reason"] == "invite expired", answer
 
 
 def test_a_connection_refused_after_it_was_counted_is_taken_off_the_count(app, connect, make, workshop, refusals,

@@ -20,8 +20,9 @@ from flask_socketio import emit
 from workshop.extensions import socketio
 from workshop.agenda.services import session_in
 from workshop.inputs import is_int
+from workshop.live import identity
 from workshop.live.access import BAD_REQUEST, NO_SESSION, gate, refusal
-from workshop.live.broadcast import FRAGMENT_EVENT, session_hooks
+from workshop.live.broadcast import FRAGMENT_EVENT, presence_changed_in, session_hooks
 from workshop.live.presence import broadcast_online, presence, render_online
 from workshop.live.rooms import (access_room, desk_room, organizers_room, person_room, person_session_room,
                                  session_room, workshop_room)
@@ -35,6 +36,17 @@ places: dict[str, PlaceResolver] = {}
 def on_place(key: str, resolve: PlaceResolver) -> None:
     """A feature's page narrower than a session (a breakout room's): its connections name it under ``key``."""
     places[key] = resolve
+
+
+def on_event(name: str, handler: Callable) -> None:
+    """A feature's socket event: its handler runs as the person the connection was accepted for
+    (:mod:`workshop.live.identity`), and its access check asks the rules with what was read then."""
+
+    def as_connected(*args):
+        identity.restore()
+        return handler(*args)
+
+    socketio.on_event(name, as_connected)
 
 
 def register() -> None:
@@ -61,6 +73,7 @@ def connect(auth=None):
         workshop, membership = authorize(code, Action.VIEW_WORKSHOP)
     except Refused as refused:
         refusal(refused.reason).refuse()
+    identity.remember(workshop, membership)
     staff = can(membership, Action.SEE_WHO_IS_ONLINE)
     rooms = [workshop_room(workshop.id), person_room(current_user.id), access_room(workshop.id, current_user.id)]
     if staff:
@@ -85,8 +98,7 @@ def connect(auth=None):
         if session is not None:
             for hook in session_hooks:
                 hook.joined(session, membership)
-            for hook in session_hooks:
-                hook.presence_changed(session.id)
+            presence_changed_in(session.id)
     except Exception:
         # Not accepted after all (say the database went away, and the page is told to try again): not online.
         presence().leave(request.sid)
@@ -110,5 +122,4 @@ def disconnect(reason=None):
     if workshop_id is not None:
         broadcast_online(workshop_id)
     if connection is not None and connection.session_id is not None:
-        for hook in session_hooks:
-            hook.presence_changed(connection.session_id)
+        presence_changed_in(connection.session_id)

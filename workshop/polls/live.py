@@ -9,7 +9,6 @@ the session's polls (``workshop/live/revisions.py``).
 
 from __future__ import annotations
 
-from functools import partial
 
 from flask import current_app, render_template, request
 from flask_login import current_user
@@ -21,7 +20,8 @@ from workshop.db import db, utcnow
 from workshop.errors import ValidationError
 from workshop.extensions import socketio
 from workshop.live import revisions
-from workshop.live.broadcast import FRAGMENT_EVENT, coalescer, emit_fragment, on_change, session_hooks
+from workshop.live.broadcast import FRAGMENT_EVENT, emit_fragment, on_change, session_hooks
+from workshop.live.handlers import on_event
 from workshop.live.presence import presence
 from workshop.live.timers import on_deadline
 from workshop.live.rooms import desk_room, session_room
@@ -167,12 +167,12 @@ class PollsOnSessionPage:
     def presence_changed(self, session_id: int) -> None:
         """Turnout changed: only the moderators' figures, not every participant's results."""
         for poll_id in db.session.scalars(select(Poll.id).where(Poll.session_id == session_id,
-                                                                Poll.state == PollState.OPEN)):
-            coalescer().mark(("poll-turnout", poll_id), partial(send_turnout, poll_id), whole_state=True)
+                                                                Poll.state == PollState.OPEN)).all():
+            send_turnout(poll_id)
 
 
 def register() -> None:
-    socketio.on_event("vote", on_vote)
+    on_event("vote", on_vote)
     on_change(services.POLL_TOPIC, send_poll)
     on_change(services.RESULTS_TOPIC, send_results)
     on_change(services.COUNTDOWN_TOPIC, start_countdown, whole_state=False)

@@ -29,6 +29,7 @@ from workshop.extensions import socketio
 from workshop.inputs import is_int
 from workshop.live import revisions
 from workshop.live.broadcast import FRAGMENT_EVENT, coalescer, emit_fragment, on_change, session_hooks
+from workshop.live.handlers import on_event
 from workshop.live.rooms import desk_room, person_session_room, session_room
 from workshop.workshops.permissions import Action, Refused, authorize, authorize_for, can
 from workshop.qa import services
@@ -218,10 +219,10 @@ class QuestionsOnSessionPage:
 
 
 def register() -> None:
-    socketio.on_event("qa_ask", on_ask)
-    socketio.on_event("qa_edit", on_edit)
-    socketio.on_event("qa_withdraw", on_withdraw)
-    socketio.on_event("qa_upvote", on_upvote)
+    on_event("qa_ask", on_ask)
+    on_event("qa_edit", on_edit)
+    on_event("qa_withdraw", on_withdraw)
+    on_event("qa_upvote", on_upvote)
     on_change(services.QUESTION_TOPIC, note_change, whole_state=False, immediate=True)
     if not any(isinstance(hook, QuestionsOnSessionPage) for hook in session_hooks):
         session_hooks.append(QuestionsOnSessionPage())

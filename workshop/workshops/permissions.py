@@ -74,11 +74,13 @@ def check(person, workshop: str | int, action: Action) -> tuple[Workshop, Member
     if person is None or not person.is_authenticated:
         reason = signed_out_reason()
         raise Refused(401, SIGNED_OUT_MESSAGES[reason], reason)
-    # One round trip for both: every page of a workshop starts here.
-    found = db.session.execute(
-        select(Workshop, Membership).outerjoin(Membership, and_(Membership.workshop_id == Workshop.id,
-                                                                Membership.person_id == person.id))
-        .where(Workshop.id == workshop if isinstance(workshop, int) else Workshop.code == workshop)).first()
+    found = g.get("remembered_access", {}).get((workshop, person.id))
+    if found is None:
+        # One round trip for both: every page of a workshop starts here.
+        found = db.session.execute(
+            select(Workshop, Membership).outerjoin(Membership, and_(Membership.workshop_id == Workshop.id,
+                                                                    Membership.person_id == person.id))
+            .where(Workshop.id == workshop if isinstance(workshop, int) else Workshop.code == workshop)).first()
     if found is None:
         raise Refused(404, "There is no workshop with that code.", Reason.NO_WORKSHOP)
     found_workshop, membership = found
@@ -95,6 +97,13 @@ def check(person, workshop: str | int, action: Action) -> tuple[Workshop, Member
         raise Refused(403, f"Your role ({membership.role}) does not allow this: {action}.")
     g.setdefault("memberships", {})[found_workshop.id, person.id] = membership
     return found_workshop, membership
+
+
+def remember_access(person, workshop: Workshop, membership: Membership) -> None:
+    """What a live connection read when it connected (``workshop/live/identity.py``): this socket event's checks
+    of that workshop, by id or code, start from it instead of the database; the rules above still decide."""
+    remembered = g.setdefault("remembered_access", {})
+    remembered[workshop.id, person.id] = remembered[workshop.code, person.id] = (workshop, membership)
 
 
 def membership_of(workshop_id: int, person) -> Membership | None:
