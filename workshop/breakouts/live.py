@@ -27,7 +27,7 @@ from workshop.db import db, utcnow
 from workshop.errors import ValidationError
 from workshop.extensions import socketio
 from workshop.live.access import breakout_refusal
-from workshop.live.broadcast import FRAGMENT_EVENT, coalescer, emit_fragment, on_change, session_hooks
+from workshop.live.broadcast import FRAGMENT_EVENT, emit_fragment, on_change, session_hooks
 from workshop.live.handlers import on_place
 from workshop.live.presence import presence
 from workshop.live.rooms import breakout_room, desk_room, person_session_room, session_room
@@ -70,7 +70,11 @@ def render_card(round_: BreakoutRound | None, room: BreakoutRoom | None = None, 
 def card_for(session_id: int, person_id: int, membership: Membership) -> str:
     """The card as this person sees it now: their room, the staff's list of rooms, the chooser, or the notes."""
     version = services.session_version(session_id)
-    round_ = services.current_round(session_id)
+    return card_of(services.current_round(session_id), person_id, membership, version)
+
+
+def card_of(round_: BreakoutRound | None, person_id: int, membership: Membership, version: int) -> str:
+    """The card of the session's current round as this person sees it; ``version`` read before the round."""
     if round_ is None:
         return render_card(None, version=version)
     staff = services.is_staff(membership)
@@ -284,21 +288,26 @@ def end_due_rounds() -> list[int]:
 class BreakoutsOnSessionPage:
     def joined(self, session, membership) -> None:
         """Place a participant who arrives while a round runs (announced to the desk), then send their card."""
-        round_ = services.open_round(session.id)
-        if round_ is not None and membership.role == Role.PARTICIPANT:
+        version = services.session_version(session.id)
+        round_ = services.current_round(session.id)
+        if round_ is not None and round_.state == RoundState.OPEN and membership.role == Role.PARTICIPANT:
             try:
-                services.place_late_joiner(round_, current_user.id)
+                placed = services.place_late_joiner(round_, current_user.id)
                 db.session.commit()
             except IntegrityError:  # another tab of theirs placed them a moment ago
                 db.session.rollback()
-        emit(FRAGMENT_EVENT, card_for(session.id, current_user.id, membership), to=request.sid)
+                placed = True
+            if placed:
+                emit(FRAGMENT_EVENT, card_for(session.id, current_user.id, membership), to=request.sid)
+                return
+        emit(FRAGMENT_EVENT, card_of(round_, current_user.id, membership, version), to=request.sid)
 
     def presence_changed(self, session_id: int) -> None:
         """Someone came or went (perhaps on a room's page): the desk's presence per room at the next flush."""
         round_id = db.session.scalar(select(BreakoutRound.id).where(BreakoutRound.session_id == session_id,
                                                                     BreakoutRound.state == RoundState.OPEN))
         if round_id is not None:
-            coalescer().mark(("breakout-desk", round_id), lambda: send_desk(round_id), whole_state=True)
+            send_desk(round_id)
 
 
 def connection_room(session, membership, person_id: int, room_id) -> str:

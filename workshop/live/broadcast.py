@@ -55,10 +55,22 @@ class SessionHook(Protocol):
         """A socket joined the session's room: send it the feature's current state, as this person sees it."""
 
     def presence_changed(self, session_id: int) -> None:
-        """Someone arrived on or left the session's page."""
+        """People arrived on or left the session's page: send what shows it (at most once per flush)."""
 
 
 session_hooks: list[SessionHook] = []
+
+
+def presence_changed_in(session_id: int) -> None:
+    """Someone arrived on or left the session's page: the features hear of it at the next flush, once for
+    everyone who came or went meanwhile, not once per arrival (a join storm would read the same state a
+    thousand times)."""
+
+    def job():
+        for hook in session_hooks:
+            hook.presence_changed(session_id)
+
+    coalescer().mark(("session-presence", session_id), job, whole_state=True)
 
 
 @dataclass(frozen=True)

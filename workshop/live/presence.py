@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from workshop.accounts.models import Person
 from workshop.db import db
-from workshop.live.broadcast import coalescer, emit_fragment, session_hooks
+from workshop.live.broadcast import coalescer, emit_fragment, presence_changed_in
 from workshop.live.rooms import desk_room, workshop_room
 from workshop.workshops.models import Membership, Workshop
 
@@ -393,5 +393,4 @@ def sweep_expired_presence() -> None:
     for workshop_id in expired.workshops:
         broadcast_online(workshop_id)
     for session_id in expired.sessions:
-        for hook in session_hooks:
-            hook.presence_changed(session_id)
+        presence_changed_in(session_id)
