@@ -286,6 +286,9 @@ def end_due_rounds() -> list[int]:
 # On the session page -------------------------------------------------------------------------------------
 
 class BreakoutsOnSessionPage:
+    def live_target(self, session_id: int) -> str:
+        return services.live_target(session_id)
+
     def joined(self, session, membership) -> None:
         """Place a participant who arrives while a round runs (announced to the desk), then send their card."""
         version = services.session_version(session.id)

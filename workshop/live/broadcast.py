@@ -51,6 +51,9 @@ OUTAGES = _outages()
 class SessionHook(Protocol):
     """What a feature of the session page (polls, questions, breakouts) does when people come and go."""
 
+    def live_target(self, session_id: int) -> str:
+        """The revision target (``workshop/live/revisions.py``) of what the feature shows on the session page."""
+
     def joined(self, session, membership) -> None:
         """A socket joined the session's room: send it the feature's current state, as this person sees it."""
 

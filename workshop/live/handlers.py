@@ -20,7 +20,7 @@ from flask_socketio import emit
 from workshop.extensions import socketio
 from workshop.agenda.services import session_in
 from workshop.inputs import is_int
-from workshop.live import identity
+from workshop.live import identity, revisions
 from workshop.live.access import BAD_REQUEST, NO_SESSION, gate, refusal
 from workshop.live.broadcast import FRAGMENT_EVENT, presence_changed_in, session_hooks
 from workshop.live.presence import broadcast_online, presence, render_online
@@ -96,8 +96,9 @@ def connect(auth=None):
         emit(FRAGMENT_EVENT, render_online(workshop, with_names=staff))
         broadcast_online(workshop.id)
         if session is not None:
-            for hook in session_hooks:
-                hook.joined(session, membership)
+            with revisions.read_ahead([hook.live_target(session.id) for hook in session_hooks]):
+                for hook in session_hooks:
+                    hook.joined(session, membership)
             presence_changed_in(session.id)
     except Exception:
         # Not accepted after all (say the database went away, and the page is told to try again): not online.

@@ -58,7 +58,8 @@ def remember(workshop: Workshop, membership: Membership) -> None:
     invite = db.session.get(Invite, invite_id) if invite_id else None  # in the session already: no query
     request.environ[ENVIRON_KEY] = ConnectionIdentity(
         user_id=person.get_id(), person=_detached_copy(person), workshop=_detached_copy(workshop),
-        membership=_detached_copy(membership), invite_id=invite_id, invite_workshop_id=invite.workshop_id if invite else None,
+        membership=_detached_copy(membership), invite_id=invite_id,
+        invite_workshop_id=invite.workshop_id if invite else None,
         invite_expires_at=invite.expires_at if invite else None)
 
 

@@ -14,11 +14,14 @@ the database: its store issues versions by the same rule (see presence.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import BigInteger, String, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
+
+from flask import g
 
 from workshop.changes import announce, announce_committed
 from workshop.db import db
@@ -44,6 +47,7 @@ def _raise(dialect_name: str, target: str):
 
 def bump(target: str) -> int:
     """Raise the target's revision in the current transaction, so it commits with the change, and return it."""
+    g.get("revisions_read_ahead", {}).pop(target, None)
     return db.session.execute(_raise(db.session.get_bind().dialect.name, target)).scalar_one()
 
 
@@ -71,4 +75,21 @@ def commit_busy(target: str, topic: str, *key: Hashable) -> int:
 
 def current(target: str) -> int:
     """The target's revision now (0 if it never changed). Read it before what it versions."""
+    read_ahead = g.get("revisions_read_ahead", {})
+    if target in read_ahead:
+        return read_ahead[target]
     return db.session.scalar(select(LiveRevision.revision).where(LiveRevision.target == target)) or 0
+
+
+@contextmanager
+def read_ahead(targets: list[str]) -> Iterator[None]:
+    """Read several targets' revisions in one query, for code that reads each of them next (a newcomer's
+    snapshot of every feature of a session page). Each is read before what it versions, as :func:`current`
+    would; a target bumped meanwhile is read again."""
+    found = dict(db.session.execute(select(LiveRevision.target, LiveRevision.revision)
+                                    .where(LiveRevision.target.in_(targets))).all())
+    g.revisions_read_ahead = {target: found.get(target, 0) for target in targets}
+    try:
+        yield
+    finally:
+        del g.revisions_read_ahead

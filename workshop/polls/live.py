@@ -27,7 +27,7 @@ from workshop.live.timers import on_deadline
 from workshop.live.rooms import desk_room, session_room
 from workshop.workshops.permissions import Action, Refused, authorize_for
 from workshop.polls import services
-from workshop.polls.models import Poll, PollState
+from workshop.polls.models import Poll, PollKind, PollState
 from workshop.workshops.models import Workshop
 
 
@@ -46,9 +46,23 @@ def turnout_version(poll: Poll, version: int) -> int:
     return version + presence().version(poll.workshop_id)
 
 
+def results_at(poll: Poll, version: int) -> services.Results:
+    """The poll's results at ``version`` (the session's polls revision, read before): counted once per revision
+    and kept for every page that asks at the same one, since a join storm asks a thousand times. Results
+    counted after reading the revision include at least every change up to it. Open answers are not kept:
+    they are rows of the database session that read them."""
+    kept = current_app.extensions.setdefault("poll_results", {})  # poll id -> (revision, results)
+    if (found := kept.get(poll.id)) is not None and found[0] == version:
+        return found[1]
+    results = services.results(poll)
+    if poll.kind != PollKind.OPEN_TEXT:
+        kept[poll.id] = (version, results)
+    return results
+
+
 def card_context(poll: Poll, person, version: int) -> dict:
     ballot = services.my_ballot(poll, person)
-    return {"poll": poll, "results": services.results(poll), "now": utcnow(), "version": version,
+    return {"poll": poll, "results": results_at(poll, version), "now": utcnow(), "version": version,
             "answer": services.describe(poll, ballot) if ballot else None}
 
 
@@ -63,7 +77,7 @@ def staff_context(poll: Poll, version: int, results=None) -> dict:
     """What the desk's figures show. ``version``: the session's polls, read before ``poll`` and ``results``."""
     turnout = turnout_version(poll, version)
     online = presence().in_session(poll.session_id)
-    return {"poll": poll, "results": results or services.results(poll), "online": online, "version": version,
+    return {"poll": poll, "results": results or results_at(poll, version), "online": online, "version": version,
             "turnout_version": turnout}
 
 
@@ -86,7 +100,7 @@ def send_poll(poll_id: int) -> None:
     if (read := _read(poll_id)) is None:
         return
     version, poll, code = read
-    results = services.results(poll)
+    results = results_at(poll, version)
     emit_fragment(render_staff_results(poll, version, code, results), desk_room(poll.workshop_id))
     if poll.state == PollState.DRAFT:
         return  # participants never see drafts (showing a draft's results would reveal it); the desk has its card
@@ -104,7 +118,7 @@ def send_results(poll_id: int) -> None:
     if (read := _read(poll_id)) is None:
         return
     version, poll, code = read
-    results = services.results(poll)
+    results = results_at(poll, version)
     emit_fragment(render_staff_results(poll, version, code, results), desk_room(poll.workshop_id))
     if poll.state != PollState.DRAFT:
         emit_fragment(render_template("polls/_results.html", poll=poll, results=results, oob=True, version=version),
@@ -147,7 +161,8 @@ def on_vote(data):
     """Socket event ``vote``: ``{"poll": id, "answer": {...}}``; acknowledged only after commit."""
     try:
         poll_id = data.get("poll") if isinstance(data, dict) else None
-        authorize_for(services.workshop_of_poll(poll_id), Action.VOTE)
+        named = services.poll_named(poll_id)
+        authorize_for(named, Action.VOTE)
         cast = services.vote(poll_id, current_user, data.get("answer") if isinstance(data, dict) else None)
     except Refused as refused:
         db.session.rollback()
@@ -160,6 +175,9 @@ def on_vote(data):
 
 
 class PollsOnSessionPage:
+    def live_target(self, session_id: int) -> str:
+        return services.live_target(session_id)
+
     def joined(self, session, membership) -> None:
         html = render_session_polls(session, current_user)
         emit(FRAGMENT_EVENT, html, to=request.sid)

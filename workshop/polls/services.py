@@ -449,10 +449,6 @@ def named_ballots(poll: Poll) -> list[tuple[str, str, str, datetime]]:
     return [(name, email, describe(poll, ballot), ballot.cast_at) for name, email, ballot in rows]
 
 
-def workshop_of_poll(poll_id) -> int | None:
-    """The id of the workshop a poll belongs to, for the access check of a socket event that names it.
-
-    The whole poll is loaded: the vote that follows finds it in the session, without a second query.
-    """
-    poll = db.session.get(Poll, poll_id) if is_int(poll_id) else None
-    return poll.workshop_id if poll is not None else None
+def poll_named(poll_id) -> Poll | None:
+    """The poll a socket event names (any value), for its access check; None if there is no such poll."""
+    return db.session.get(Poll, poll_id) if is_int(poll_id) else None

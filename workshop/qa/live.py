@@ -116,10 +116,11 @@ def _send_counts(session_id: int, question_ids: list[int], version: int) -> None
 
 def render_list(session: AgendaSession, person) -> str:
     """The whole list as this person sees it, with their own upvotes and questions for qa.js."""
-    return render_template("qa/_list.html", session_id=session.id, oob=True, version=version_of(session.id),
-                           questions=services.visible_to(session.id, person.id),
-                           my_votes=services.my_votes(session.id, person.id),
-                           my_questions=services.my_questions(session.id, person.id))
+    version = version_of(session.id)
+    my_votes, my_questions = services.mine(session.id, person.id)
+    return render_template("qa/_list.html", session_id=session.id, oob=True, version=version,
+                           questions=services.visible_to(session.id, person.id), my_votes=my_votes,
+                           my_questions=my_questions)
 
 
 def render_queue(session: AgendaSession) -> str:
@@ -165,7 +166,8 @@ def on_edit(data):
     """``qa_edit``: ``{"question": id, "text": str}``."""
     try:
         data = _payload(data)
-        authorize_for(services.workshop_of_question(data.get("question")), Action.ASK)
+        named = services.question_named(data.get("question"))
+        authorize_for(named, Action.ASK)
         question, revision = services.edit(data.get("question"), current_user, data.get("text"))
         answer = {"ok": True, "question": question.id, "version": revision}
         db.session.commit()
@@ -181,7 +183,8 @@ def on_withdraw(data):
     """``qa_withdraw``: ``{"question": id}``."""
     try:
         data = _payload(data)
-        authorize_for(services.workshop_of_question(data.get("question")), Action.ASK)
+        named = services.question_named(data.get("question"))
+        authorize_for(named, Action.ASK)
         question_id = services.withdraw(data.get("question"), current_user).id
         db.session.commit()
     except Refused as refused:
@@ -196,7 +199,8 @@ def on_upvote(data):
     """``qa_upvote``: ``{"question": id, "on": bool}``; the ack carries the stored count and revision."""
     try:
         data = _payload(data)
-        authorize_for(services.workshop_of_question(data.get("question")), Action.ASK)
+        named = services.question_named(data.get("question"))
+        authorize_for(named, Action.ASK)
         upvoted = services.upvote(data.get("question"), current_user, data.get("on"))
     except Refused as refused:
         db.session.rollback()
@@ -208,6 +212,9 @@ def on_upvote(data):
 
 
 class QuestionsOnSessionPage:
+    def live_target(self, session_id: int) -> str:
+        return services.live_target(session_id)
+
     def joined(self, session, membership) -> None:
         html = render_list(session, current_user)
         if can(membership, Action.MODERATE):

@@ -164,11 +164,13 @@ def authorize(workshop: str | int, action: Action) -> tuple[Workshop, Membership
     return check(current_user, workshop, action)
 
 
-def authorize_for(workshop_id: int | None, action: Action) -> None:
-    """For an event naming an object that may not exist (None): the service then refuses it with a 404 of
-    its own words, having found nothing to act on; an existing object's workshop passes :func:`authorize`."""
-    if workshop_id is not None:
-        authorize(workshop_id, action)
+def authorize_for(thing, action: Action) -> None:
+    """For an event naming an object (a poll, a question) that may not exist (None): the service then refuses it
+    with a 404 of its own words, having found nothing to act on; an existing object's workshop passes
+    :func:`authorize`. The caller holds the object until the service has run: the database session keeps
+    loaded objects only while something refers to them, and the service finds it there without a query."""
+    if thing is not None:
+        authorize(thing.workshop_id, action)
 
 
 def requires_workshop_creator(view):
