@@ -63,9 +63,10 @@ LOAD_COMMAND = [PYTHON, str(ROOT / "bench" / "poll_voters.py")]
 NOUN, FINAL = "votes", ("final_tally_ms", "clients_with_final_tally")
 BASELINE_KEYS = ("clients", "votes_acked", "lost", "p50_ms", "p95_ms", "p99_ms", "pairs_p50_ms", "pairs_p95_ms",
                  "pairs_p99_ms", "final_tally_ms", "ack_p50_ms", "ack_p95_ms", "server_cpu_s",
-                 "server_cpu_per_event_ms", "server_peak_rss_mb", "load_cpu_s", "reconnected")
+                 "server_cpu_ms_per_event", "connect_cpu_ms_per_connection", "server_peak_rss_mb", "load_cpu_s",
+                 "reconnected")
 RATIO_KEYS = ("p50_ms", "p95_ms", "p99_ms", "pairs_p50_ms", "pairs_p95_ms", "pairs_p99_ms", "final_tally_ms",
-              "server_cpu_s", "server_cpu_per_event_ms", "server_peak_rss_mb")
+              "server_cpu_s", "server_cpu_ms_per_event", "connect_cpu_ms_per_connection", "server_peak_rss_mb")
 
 
 # The database and the people in it -------------------------------------------------------------------------

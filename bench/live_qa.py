@@ -66,10 +66,10 @@ RATE_LIMIT = 3  # questions a person may ask in a minute (workshop/config.py, QU
 LOAD_COMMAND = [PYTHON, str(ROOT / "bench" / "qa_participants.py")]
 NOUN, FINAL = "actions", ("final_ms", "clients_with_final_counts")
 BASELINE_KEYS = ("clients", "actions_acked", "lost", "p50_ms", "p95_ms", "p99_ms", "pairs_p50_ms", "pairs_p95_ms",
-                 "pairs_p99_ms", "final_ms", "ack_p50_ms", "ack_p95_ms", "server_cpu_s", "server_cpu_per_event_ms",
-                 "server_peak_rss_mb", "load_cpu_s", "reconnected")
+                 "pairs_p99_ms", "final_ms", "ack_p50_ms", "ack_p95_ms", "server_cpu_s", "server_cpu_ms_per_event",
+                 "connect_cpu_ms_per_connection", "server_peak_rss_mb", "load_cpu_s", "reconnected")
 RATIO_KEYS = ("p50_ms", "p95_ms", "p99_ms", "pairs_p50_ms", "pairs_p95_ms", "pairs_p99_ms", "final_ms", "server_cpu_s",
-              "server_cpu_per_event_ms", "server_peak_rss_mb")
+              "server_cpu_ms_per_event", "connect_cpu_ms_per_connection", "server_peak_rss_mb")
 
 
 # The plan: who does what when ----------------------------------------------------------------------------------

@@ -36,8 +36,10 @@ first showed it (every action x page pair). The figures:
   acknowledged one before the action was sent: the two versions do not count the
   same thing; such a pair counts from the first newer version kept after sending).
 - ``server_cpu_s`` from the start until every page settled, and per acknowledged
-  action (``server_cpu_per_event_ms``); ``load_cpu_s``, the load processes' over the
-  same time.
+  action (``server_cpu_ms_per_event``); ``load_cpu_s``, the load processes' over the
+  same time. ``connect_cpu_ms_per_connection``: the server's CPU while the pages
+  connect (each page's snapshot and the presence updates it causes included),
+  per page.
 """
 
 from __future__ import annotations
@@ -346,7 +348,8 @@ def summarize(storm: Storm, clients: int, noun: str, final: tuple[str, str], mis
         "connect_s": round(storm.connect_s, 2),
         "connect_cpu_s": round(storm.connect_cpu_s, 2),
         "server_cpu_s": round(storm.server_cpu_s, 2),
-        "server_cpu_per_event_ms": round(storm.server_cpu_s * 1000 / len(acked), 2) if acked else None,
+        "server_cpu_ms_per_event": round(storm.server_cpu_s * 1000 / len(acked), 2) if acked else None,
+        "connect_cpu_ms_per_connection": round(storm.connect_cpu_s * 1000 / len(pages), 2) if pages else None,
         "server_peak_rss_mb": storm.peak_rss_mb,
         "load_cpu_s": round(storm.load_cpu_s, 2),
         "load_average": storm.load_average,
@@ -381,14 +384,15 @@ def show_line(name: str, figures: dict, noun: str, final: tuple[str, str]) -> st
             f"  desk p95 {figures['desk_p95_ms']} ms  projector p95 {figures['projector_p95_ms']} ms"
             + "".join(f"  {key.removesuffix('_pairs_p95_ms')} pairs p95 {value} ms" for key, value in figures.items()
                       if key.endswith("_pairs_p95_ms")) + "\n"
-            f"  {'':12}  server cpu {figures['server_cpu_s']} s ({figures['server_cpu_per_event_ms']} ms per event)"
+            f"  {'':12}  server cpu {figures['server_cpu_s']} s ({figures['server_cpu_ms_per_event']} ms per event)"
             f"  load cpu {figures['load_cpu_s']} s  peak rss {figures['server_peak_rss_mb']} MB"
             f"  reconnected {figures['reconnected']} ({figures['reconnected_on_final_state']} on the final state,"
             f" {figures['reconnect_failed']} not back)"
             f"  dropped {figures['connections_dropped']}  waited to see {figures['waited_to_see']}"
             f"  unversioned {figures['unversioned_ids']}  rollbacks {figures['rollbacks']}"
             f"  shown before sent {figures['pairs_shown_before_send']}"
-            f"  (connect {figures['connect_s']} s, {figures['connect_cpu_s']} cpu s)"
+            f"  (connect {figures['connect_s']} s, {figures['connect_cpu_s']} cpu s,"
+            f" {figures['connect_cpu_ms_per_connection']} ms per connection)"
             + (f"  connections per worker {figures['connections_per_worker']}, nginx cpu {figures['nginx_cpu_s']} s"
                if "connections_per_worker" in figures else ""))
 
@@ -400,5 +404,6 @@ def print_summary(summaries: list[dict], ratio_keys: tuple[str, ...], backend: s
     ratios = {key: ratio(summary[key], summary["baseline"][key]) for key in ratio_keys}
     print("  app over floor: " + ", ".join(f"{key} x{value}" for key, value in ratios.items()))
     print(json.dumps(jsonable({**summary, "database": backend, "seconds": options.seconds, "arrival": options.arrival,
-                               "reconnect": options.reconnect, "runs": options.repeat, "processes": options.processes,
-                               "cores": os.cpu_count(), "app_over_floor": ratios})))
+                               "reconnect": options.reconnect, "repeat": options.repeat, "processes": options.processes,
+                               "cores": os.cpu_count(), "app_over_floor": ratios,
+                               **({"runs": summaries} if options.repeat > 1 else {})})))
