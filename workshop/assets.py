@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import brotli
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort
 
 ONE_YEAR = 365 * 24 * 3600
 _COMPRESSIBLE = (".css", ".js", ".svg", ".txt", ".json")
@@ -65,25 +65,56 @@ class Assets:
         return self.urls[relative]
 
     def serve(self, filename: str) -> Response:
+        """The Flask route: what the WSGI layer below did not answer, a name that is no asset, is a 404."""
+        abort(404)
+
+    def answer(self, filename: str, accepted: str) -> tuple[bytes, list[tuple[str, str]]] | None:
+        """The body and headers of an asset in the encoding the browser accepts; None if there is no such asset."""
         asset = self.files.get(filename)
         if asset is None:
-            abort(404)
-        accepted = request.headers.get("Accept-Encoding", "")
+            return None
         body, encoding = asset.body, None
         if asset.brotli is not None and "br" in accepted:
             body, encoding = asset.brotli, "br"
         elif asset.gzip is not None and "gzip" in accepted:
             body, encoding = asset.gzip, "gzip"
-        response = Response(body, mimetype=asset.mimetype)
-        response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
-        response.headers["Vary"] = "Accept-Encoding"
+        content_type = asset.mimetype + ("; charset=utf-8" if asset.mimetype.startswith("text/") else "")
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(body))),
+                   ("Cache-Control", f"public, max-age={ONE_YEAR}, immutable"), ("Vary", "Accept-Encoding")]
         if encoding:
-            response.headers["Content-Encoding"] = encoding
-        return response
+            headers.append(("Content-Encoding", encoding))
+        return body, headers
+
+
+class StaticFiles:
+    """WSGI: an asset is answered from memory before the request reaches Flask.
+
+    A first visit asks for a dozen assets. Through Flask's request cycle (the
+    session cookie, the signed-in person, limits, the request id, the access
+    log) each cost about 1.2 ms of CPU: more than a fifth of what a join storm
+    of a thousand arrivals costs. Anything else goes on to the app, which
+    answers a name that is no asset with its 404 page.
+    """
+
+    def __init__(self, app, assets: Assets, headers):
+        self.app, self.assets, self.headers = app, assets, headers
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/static/") and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            found = self.assets.answer(path.removeprefix("/static/"), environ.get("HTTP_ACCEPT_ENCODING", ""))
+            if found is not None:
+                body, headers = found
+                start_response("200 OK", headers + list(self.headers().items()))
+                return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
+        return self.app(environ, start_response)
 
 
 def init_assets(app: Flask) -> None:
+    from workshop.security import security_headers
+
     assets = Assets(Path(app.root_path) / "static")
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=assets.serve)
+    app.wsgi_app = StaticFiles(app.wsgi_app, assets, lambda: security_headers(app))
     app.jinja_env.globals["asset"] = assets.url
     app.extensions["assets"] = assets

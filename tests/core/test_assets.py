@@ -72,6 +72,23 @@ def test_assets_are_served_precompressed_and_decode_to_the_file(plain_app, plain
     assert _decoded(response) == (STATIC / relative).read_bytes()
 
 
+
+def test_assets_are_answered_before_the_request_reaches_flask():
+    """A page's dozen assets skip the request cycle (session, sign-in, limits, request id): a first visit's CPU."""
+    from workshop import create_app
+
+    plain_app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "ASYNC_MODE": "threading", "TESTING": True})
+    reached = []
+    plain_app.before_request(lambda: reached.append(1))
+    client = plain_app.test_client()
+    url = plain_app.extensions["assets"].url("js/live.js")
+    assert client.get(url).status_code == 200
+    head = client.head(url, headers={"Accept-Encoding": "br"})
+    assert head.status_code == 200 and head.data == b"" and head.headers["Content-Encoding"] == "br"
+    assert int(head.headers["Content-Length"]) == len(client.get(url, headers={"Accept-Encoding": "br"}).data)
+    assert reached == []
+    assert client.get(url.replace(".js", ".map")).status_code == 404 and reached == [1]
+
 def test_precompressed_bodies_are_made_once_not_per_request(tmp_path):
     (tmp_path / "app.js").write_text("console.log('hello');\n" * 50)
     assets = Assets(tmp_path)
