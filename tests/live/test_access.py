@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -310,8 +311,14 @@ def vote(socket, poll, option: int = 0) -> dict:
 
 
 def statements_during(action) -> list[str]:
-    seen = []
-    listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+    """What ``action`` asks the database in this thread (the test client runs the handlers here; broadcasts run
+    in threads of their own)."""
+    seen, here = [], threading.get_ident()
+
+    def listener(conn, cursor, statement, *rest):
+        if threading.get_ident() == here:
+            seen.append(statement)
+
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         action()
