@@ -95,7 +95,8 @@ def test_a_vote_arriving_while_the_close_is_being_committed_waits_and_is_refused
 def test_a_close_waits_for_a_vote_already_written_and_its_tally_counts_it(room, poll, race, monkeypatch):
     """The vote has written its ballot and not committed; the close waits for it, and the closed tally has it."""
     written = race.pause()
-    monkeypatch.setattr(services, "answer_in_words", written.before(services.answer_in_words))  # after the writes, before commit
+    # After the writes, before the commit.
+    monkeypatch.setattr(services, "answer_in_words", written.before(services.answer_in_words))
     voter = race.run(vote_as, room.participants[0].id, poll.id, {"option": poll.options[0].id})
     written.wait_reached()
     closer = race.run(close, poll.id)
