@@ -1,27 +1,64 @@
-"""Faults, on private Redis and PostgreSQL servers: a worker killed mid-storm, Redis restarted, PostgreSQL away."""
+"""Faults, on private Redis and PostgreSQL servers: a worker killed mid-storm, Redis restarted, PostgreSQL away; and a
+worker that does not answer at all, behind nginx."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import re
+import shutil
 import signal
+import socket
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
 import socketio
 from sqlalchemy import select
 
+from tests.conftest import unavailable
 from tests.scale.conftest import connections_per_worker
+from tests.scale.services import free_port, wait_until_listening
 from tests.scale.test_cluster import results_seen
+from workshop.cluster import nginx_config
 from workshop.errors import DATABASE_UNAVAILABLE
 
-# The 24 tabs of a killed worker all re-join the survivor at once: each waits 0.2-1 s between tries, and
-# the survivor handles their connects one after another while the storm goes on. On this machine kind the
-# last one is back after 5.5-5.8 s (measured on 2026-11-30, the same before and after that day's changes),
-# so the bound is twice the design figure of 5 s; what a join storm costs is for the benchmarks to measure.
-RECONNECT_LIMIT_SECONDS = 10
+# Every page of a killed worker is live again on the survivor within 3 s (issue 17); the bound leaves 2 s of
+# margin for a busy machine. The 24 tabs try again 0.25-0.75 s after the kill (live.js's first wait) and the
+# survivor admits them side by side (rooms, presence, each page's snapshot: tens of milliseconds of its CPU each,
+# with the storm going on), so they are live again together. The slowest, on this machine kind with other work
+# keeping the load average at 3-12: 1.3-2.7 s after the kill in 22 runs of 23, 3.6 s in one (2026-11-30).
+RECONNECT_LIMIT_SECONDS = 5
+LIVE_JS = Path(__file__).resolve().parents[2] / "workshop" / "static" / "js" / "live.js"
+
+
+def live_js_option(name: str) -> float:
+    """A number live.js gives socket.io-client (``reconnectionDelay: 500``)."""
+    found = re.search(rf"\b{name}: ([0-9.]+)", LIVE_JS.read_text())
+    assert found, f"live.js sets no {name}"
+    return float(found.group(1))
+
+
+def reconnecting_as_a_page_does(tab) -> None:
+    """The tab's client reconnects as live.js's socket.io-client does.
+
+    Its first try comes after live.js's reconnectionDelay, give or take its randomizationFactor (python-socketio
+    adds the factor in seconds: ``delay + factor * (2 * random() - 1)``). And it waits for the server to accept it
+    as long as it takes: socket.io-client sets no limit there. python-socketio's reconnection gives the server
+    1 s, then closes the connection and waits up to 3 s for the close to be answered (websocket-client)
+    before it tries again: a survivor still admitting a join storm at 1 s had every tab give up and come back
+    once more, and those whose close went unanswered only after 5.3-5.5 s (the two groups of issue 17).
+    """
+    client = tab.client
+    delay = live_js_option("reconnectionDelay") / 1000
+    client.reconnection_delay = delay
+    client.randomization_factor = live_js_option("randomizationFactor") * delay
+    client.reconnection_delay_max = live_js_option("reconnectionDelayMax") / 1000
+    client.connect = functools.partial(client.connect, wait_timeout=20)  # no limit in a page: 20 s is ample
 
 
 class Storm:
@@ -71,6 +108,8 @@ def test_killing_a_worker_mid_storm_moves_its_clients_and_keeps_every_acknowledg
     monkeypatch.setenv("WORKSHOP_VOTE_LIMIT", "40 per 10 seconds")
     s = scene(workers=2, participants=24)
     tabs = [s.open_tab(n) for n in range(24)]  # all from 127.0.0.1: nginx's hash puts them on one worker
+    for tab in tabs:
+        reconnecting_as_a_page_does(tab)
     held = connections_per_worker(s.cluster)
     busy = max(held, key=held.get)
     assert held[busy] >= 24, held
@@ -79,12 +118,13 @@ def test_killing_a_worker_mid_storm_moves_its_clients_and_keeps_every_acknowledg
         os.kill(s.cluster.processes[busy].pid, signal.SIGKILL)
         killed_at = time.monotonic()
         for n, tab in enumerate(tabs):
-            tab.wait_for(lambda: any(at > killed_at for at in tab.connects), seconds=RECONNECT_LIMIT_SECONDS + 2,
+            tab.wait_for(lambda: any(at > killed_at for at in tab.connects), seconds=RECONNECT_LIMIT_SECONDS + 5,
                          what=f"participant {n} to reconnect")
         time.sleep(1.5)  # the storm goes on against the surviving worker
 
-    reconnect_seconds = [min(at for at in tab.connects if at > killed_at) - killed_at for tab in tabs]
-    assert max(reconnect_seconds) <= RECONNECT_LIMIT_SECONDS, reconnect_seconds
+    reconnect_seconds = sorted(round(min(at for at in tab.connects if at > killed_at) - killed_at, 2) for tab in tabs)
+    print(f"pages live again after the kill, s: {reconnect_seconds} (slowest {reconnect_seconds[-1]})")
+    assert reconnect_seconds[-1] <= RECONNECT_LIMIT_SECONDS, reconnect_seconds
     assert connections_per_worker(s.cluster)[busy] == 0
 
     # Every acknowledged vote is stored, once: one ballot per person who got an acknowledgement, holding
@@ -100,6 +140,79 @@ def test_killing_a_worker_mid_storm_moves_its_clients_and_keeps_every_acknowledg
     for n, tab in enumerate(tabs):
         tab.wait_for(lambda: any(p == s.poll_id and voters == len(tabs) for p, _, voters in results_seen(tab)),
                      what=f"participant {n} to see the tally of all {len(tabs)}")
+
+
+def silent_port() -> tuple[socket.socket, list[socket.socket]]:
+    """A port that neither accepts nor refuses, as a worker whose machine is gone: its backlog is full and never
+    taken, so the kernel drops new connection attempts unanswered. Keep the sockets returned until done."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(listener.getsockname())
+        fillers.append(filler)
+    time.sleep(0.2)
+    with pytest.raises(TimeoutError):  # the premise: an attempt gets no answer at all
+        socket.create_connection(listener.getsockname(), timeout=0.5).close()
+    return listener, [listener, *fillers]
+
+
+class Answering(http.server.BaseHTTPRequestHandler):
+    """A worker that answers every request at once, with nothing."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_worker_that_does_not_answer_at_all_holds_a_reconnecting_page_for_a_second_not_a_minute(tmp_path):
+    """nginx's default connect timeout is 60 s, longer than socket.io-client waits for a handshake (20 s): every
+    page hashed to a worker whose machine had gone would have waited a minute. The socket location gives such a
+    worker 1 s, then sends the page to the next worker, and leaves the worker out for fail_timeout."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(nginx, os.X_OK):
+        unavailable("nginx is not installed")
+    silent, keep = silent_port()
+    answering = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answering)
+    threading.Thread(target=answering.serve_forever, daemon=True).start()
+    port = free_port()
+    workers = [silent.getsockname()[1], answering.server_address[1]]
+    (tmp_path / "nginx.conf").write_text(nginx_config(f"127.0.0.1:{port}", workers, tmp_path, 25))
+    server = subprocess.Popen([nginx, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path), "-g", "daemon off;"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_listening(port)
+        waits = []
+        # Pages from one address after another, until nginx's hash sends one to the silent worker first.
+        for n in range(2, 100):
+            started = time.monotonic()
+            with socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(f"127.0.0.{n}", 0)) as page:
+                page.sendall(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: localhost\r\n"
+                             b"Connection: close\r\n\r\n")
+                try:
+                    status = page.recv(100).split(b"\r\n")[0]
+                except TimeoutError:
+                    pytest.fail(f"nginx held the request of a page from 127.0.0.{n} for over 5 s")
+            waits.append(round(time.monotonic() - started, 2))
+            assert status == b"HTTP/1.1 200 OK", (n, status)
+            if waits[-1] >= 0.9:
+                break
+    finally:
+        server.terminate()
+        server.wait(10)
+        answering.shutdown()
+        answering.server_close()
+        for held in keep:
+            held.close()
+    assert max(waits) >= 0.9, f"no page was sent to the silent worker first, nothing was tested: {waits}"
+    assert max(waits) < 2, waits
 
 
 def test_live_updates_resume_after_redis_restarts_and_nothing_is_lost(scene, private_redis):

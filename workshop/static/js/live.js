@@ -130,9 +130,17 @@
   var auth = { workshop: root.dataset.liveWorkshop };
   if (root.dataset.liveSession) { auth.session = Number(root.dataset.liveSession); }
   if (root.dataset.liveBreakoutRoom) { auth.breakout_room = Number(root.dataset.liveBreakoutRoom); }
+  // Reconnecting after a lost connection (a worker died, the network dropped): the first try comes 0.25-0.75 s
+  // later, the next ones 0.5-1.5 s, 1-3 s and 2-5 s after the one before, then about every 5 s, each at a
+  // random point of its window so that a room full of pages does not come back at one instant. socket.io-client's
+  // default first wait, 0.5-1.5 s, was half of the 3 s in which every page of a worker that died should be live
+  // again on another (docs/operations.md).
   var socket = io({
     auth: auth,
     transports: ["websocket", "polling"],
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+    randomizationFactor: 0.5,
   });
   socket.on("fragment", applyFragment);
   // The server's message queue was away and this page may have missed updates: reconnect, which sends
