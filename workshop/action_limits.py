@@ -96,10 +96,15 @@ class SweptMemoryStorage(MemoryStorage):
     def __init__(self, uri: str, **options):
         super().__init__(uri, **options)
         self.timer.cancel()  # the library's first sweep, 10 ms from now; the first hit schedules ours
+        self._sweep_due = 0.0  # no sweep is waiting before this moment (monotonic clock)
 
     # Replace the library's private scheduler and sweep, which its methods call as ``self.__schedule_expiry()``.
+    # The due time, not ``timer.is_alive()``: under gevent a timer that had just started sometimes read as not
+    # alive, and every such hit started a sweep of its own (six per vote in a 1,000-voter storm, measured).
     def _MemoryStorage__schedule_expiry(self) -> None:
-        if not self.timer.is_alive():
+        now = time.monotonic()
+        if now >= self._sweep_due:
+            self._sweep_due = now + SWEEP_SECONDS
             self.timer = threading.Timer(SWEEP_SECONDS, self._MemoryStorage__expire_events)
             self.timer.daemon = True
             self.timer.start()
@@ -111,10 +116,9 @@ class SweptMemoryStorage(MemoryStorage):
                 if not self.events.get(key):
                     self.events.pop(key, None)
                     self.locks.pop(key, None)
+        self._sweep_due = 0.0
         if self.events or self.expirations:  # hits still in their window: sweep again, not only at the next hit
-            self.timer = threading.Timer(SWEEP_SECONDS, self._MemoryStorage__expire_events)
-            self.timer.daemon = True
-            self.timer.start()
+            self._MemoryStorage__schedule_expiry()
 
 
 def _storage(uri: str):
