@@ -5,6 +5,7 @@ and room pages (their own room only) show presence to the desk."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -110,6 +111,9 @@ def test_a_moved_person_sees_their_new_room_live(scene, join, make, app):
     person, bystander = scene.participants[0], scene.participants[1]
     socket, other = join(person), join(bystander)
     wait_for_room(socket, card_of(round_, person))
+    wait_for_room(other, card_of(round_, bystander))
+    # The opening's own broadcast may still be on its way to both (a flush after they joined): let it land.
+    time.sleep(app.config["LIVE_FLUSH_SECONDS"] * 3)
     other_before = announced(other)
     target = next(room for room in round_.rooms if room != services.room_of(round_.id, person.id))
     client = app.test_client()
