@@ -46,10 +46,11 @@ def post_worker_init(worker):
     """Start the app's background work; on SIGTERM, drain the app while gunicorn stops accepting."""
     import gevent
 
-    from workshop.ops.lifecycle import drain, start_serving
+    from workshop.ops.lifecycle import drain, freeze_startup_objects, start_serving
 
     app = worker.wsgi
     start_serving(app)
+    freeze_startup_objects()  # as `python -m workshop.serve` does: no full collection walks start-up's objects
 
     def on_sigterm(signum, frame):
         worker.alive = False  # gunicorn's own handling: close the listener, wait for open connections

@@ -138,3 +138,18 @@ def start_serving(app: Flask) -> None:
 
 def drain(app: Flask) -> None:
     lifecycle(app).drain()
+
+
+def freeze_startup_objects() -> None:
+    """Keep what was made at start-up (the app, its models, routes, forms, templates' globals: some 170,000
+    objects, all living as long as the process) out of the garbage collector's full collections.
+
+    A full collection walks every object it tracks; with these in sight it took 0.15-0.35 s on a busy 2-core
+    machine, during which the one process answered nobody, and one came about every 20 s under load. Without
+    them it takes under 1 ms.
+    Collected first, so that no garbage of the start-up is kept for good.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
