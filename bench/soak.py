@@ -14,7 +14,7 @@ participant and the moderator's desk hold the session's page open over websocket
   participant votes once its page shows the poll, at a random moment in its first 70 s;
 - questions and upvotes throughout: each participant asks about every 15 minutes and
   upvotes a question its page shows about every 2 minutes (random, exponential
-  intervals); the moderator marks the first unanswered question answered every 3 minutes;
+  intervals); every 3 minutes the moderator pins the first open question and marks it answered;
 - a breakout round every 10 minutes (created in rotation mode, rooms of 8, previewed and
   opened on the desk, closed 6 minutes later): each participant whose card names its room
   opens the room's page (a second socket, auth ``breakout_room``) at a random moment of
@@ -22,7 +22,7 @@ participant and the moderator's desk hold the session's page open over websocket
 - reconnects: in every 2 minutes, 5% of the participants lose both sockets (no close
   handshake) at a random moment and come back 0.5 to 1.5 s later, as socket.io-client does;
   with --cut-handshakes S, a share S of those comebacks first loses the network again
-  right after sending its connect packet (a weak signal), then connects.
+  within 50 ms of sending its connect packet (a weak signal), then connects.
 
 Every 10 s it samples the server's resident memory (VmRSS, summed over the workers), how
 long /healthz takes to answer (``healthz_*``: a stalled server shows here), and the
@@ -719,8 +719,8 @@ class Participant:
         self.tally["reconnect_failed"] += 1
 
     def cut_handshake(self) -> None:
-        """--cut-handshakes: lose the network again right after asking to join (the connect packet sent, its answer
-        never read), as a phone on a weak signal does."""
+        """--cut-handshakes: lose the network again within 50 ms of asking to join (the connect packet sent, its
+        answer never read), as a phone on a weak signal does."""
         parts = urlsplit(self.setup["url"])
         try:
             tcp = socket.create_connection((parts.hostname, parts.port), timeout=60,
@@ -729,6 +729,7 @@ class Participant:
                                              header=[f"Cookie: {self.cookie}"], socket=tcp)
             ws.recv()
             ws.send("40" + json.dumps(self.auth))
+            gevent.sleep(self.rng.uniform(0, 0.05))  # while the server may be in its connect handler
             tcp.shutdown(socket.SHUT_RDWR)
             tcp.close()
             self.tally["handshakes_cut"] += 1
