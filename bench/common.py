@@ -26,6 +26,25 @@ PARTICIPANT, DESK, PROJECTOR = "participant", "desk", "projector"  # the pages o
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+DATABASE_SERVER = "postgresql://127.0.0.1:5432/test"  # where --workers makes its database unless --database says
+
+
+def add_server_options(parser, *, processes: int, workers_help: str) -> None:
+    """The options every live benchmark shares: where the app runs and over how many load processes."""
+    parser.add_argument("--database", help="a PostgreSQL server URL; a fresh database is made on it and dropped")
+    parser.add_argument("--workers", type=int, default=0, help=workers_help)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the message queue for --workers")
+    parser.add_argument("--processes", type=int, default=processes, help="load processes the pages are spread over")
+
+
+def server_backend(options) -> str:
+    """The database the run uses, named: several workers need a database server (``DATABASE_SERVER`` unless
+    --database names one)."""
+    if options.workers and not options.database:
+        options.database = DATABASE_SERVER
+    return "PostgreSQL" if options.database else "SQLite"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -110,10 +129,11 @@ def wait_until_quiet(clients, quiet: float = 1.0, longest: float = 60) -> None:
         time.sleep(0.1)
 
 
-def start_server(env: dict) -> subprocess.Popen:
-    """``python -m workshop.serve`` as ``make run`` starts it (gevent, one process), once it answers."""
-    process = subprocess.Popen([PYTHON, "-m", "workshop.serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_server(env: dict, output=subprocess.DEVNULL) -> subprocess.Popen:
+    """``python -m workshop.serve`` as ``make run`` starts it (gevent, one process), once it answers; its output
+    (both streams) to ``output``, by default nowhere."""
+    process = subprocess.Popen([PYTHON, "-m", "workshop.serve"], cwd=ROOT, env=env, stdout=output,
+                               stderr=subprocess.STDOUT)
     wait_for(int(env["WORKSHOP_PORT"]), process)
     return process
 

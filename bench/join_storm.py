@@ -92,8 +92,8 @@ import brotli  # noqa: E402
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
-from common import (PYTHON, ROOT, arrival_offsets, combine_runs, jsonable, migrated_instance, percentile,  # noqa: E402
-                    release, seed_session, stop_loads)
+from common import (PYTHON, ROOT, add_server_options, arrival_offsets, combine_runs, jsonable,  # noqa: E402
+                    migrated_instance, percentile, release, seed_session, server_backend, stop_loads)
 from live_page import receive as receive_message, receive_line, send as send_message  # noqa: E402
 from live_storm import (app_served, cluster_env, connections_per_worker, loopback_source, receive, send,  # noqa: E402
                         total_cpu)
@@ -523,23 +523,18 @@ def parse_options():
     parser.add_argument("--clients", type=int, default=1000, help="participants arriving")
     parser.add_argument("--seconds", type=float, default=15, help="the arrivals come evenly over this time")
     parser.add_argument("--repeat", type=int, default=1, help="runs; medians reported, failures the worst")
-    parser.add_argument("--database", help="a PostgreSQL server URL; a fresh database is made on it and dropped")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="run through nginx onto this many gevent workers (PostgreSQL and a Redis queue), "
-                             "and the same arrivals on 1 worker")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the message queue for --workers")
-    parser.add_argument("--processes", type=int, default=4, help="load processes the arrivals are spread over")
+    add_server_options(parser, processes=4,
+                       workers_help="run through nginx onto this many gevent workers (PostgreSQL and a Redis queue), "
+                                    "and the same arrivals on 1 worker")
     options = parser.parse_args()
     if min(options.clients, options.processes, options.repeat) < 1 or options.seconds <= 0 or options.workers < 0:
         parser.error("--clients, --seconds, --processes and --repeat must be positive, --workers not negative")
-    if options.workers and not options.database:
-        options.database = "postgresql://127.0.0.1:5432/test"  # several workers need a database server
     return options
 
 
 def main() -> None:
     options = parse_options()
-    backend = "PostgreSQL" if options.database else "SQLite"
+    backend = server_backend(options)
     print(f"{options.clients} participants arriving over {options.seconds:g} s from their invite links, in "
           f"{options.processes} load processes, {backend}"
           + (f", through nginx onto 1 then {options.workers} workers with a Redis queue" if options.workers else "")

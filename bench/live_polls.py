@@ -52,8 +52,8 @@ from __future__ import annotations
 import argparse
 import random
 
-from common import (PYTHON, ROOT, StaffForm, add_moderator, arrival_offsets, migrated_instance,
-                    release, seed_session)
+from common import (PYTHON, ROOT, StaffForm, add_moderator, add_server_options, arrival_offsets, migrated_instance,
+                    release, seed_session, server_backend)
 from live_storm import (app_served, cluster_env, floor_served, plan_pages, play_storm, print_summary, show_line,
                         summarize)
 
@@ -178,26 +178,21 @@ def parse_options():
     parser.add_argument("--reconnect", type=float, default=0.0,
                         help="the share of the pages that drops its socket during the storm and reconnects")
     parser.add_argument("--repeat", type=int, default=1, help="runs; medians reported, lost the worst")
-    parser.add_argument("--database", help="a PostgreSQL server URL; a fresh database is made on it and dropped")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="run through nginx onto this many gevent workers (PostgreSQL and a Redis queue), "
-                             "and the same load on 1 worker")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the message queue for --workers")
-    parser.add_argument("--processes", type=int, default=4, help="load processes the pages are spread over")
+    add_server_options(parser, processes=4,
+                       workers_help="run through nginx onto this many gevent workers (PostgreSQL and a Redis queue), "
+                                    "and the same load on 1 worker")
     parser.add_argument("--connect-concurrency", type=int, default=20, help="connections opened at once per process")
     options = parser.parse_args()
     if min(options.clients, options.processes, options.repeat) < 1 or options.seconds <= 0 or options.workers < 0:
         parser.error("--clients, --seconds, --processes and --repeat must be positive, --workers not negative")
     if not 0 <= options.reconnect <= 1:
         parser.error("--reconnect is a share, from 0 to 1")
-    if options.workers and not options.database:
-        options.database = "postgresql://127.0.0.1:5432/test"  # several workers need a database server
     return options
 
 
 def main() -> None:
     options = parse_options()
-    backend = "PostgreSQL" if options.database else "SQLite"
+    backend = server_backend(options)
     print(f"{options.clients} participants + desk + projector in {options.processes} load processes, votes over "
           f"{options.seconds:g} s ({options.arrival}), {options.reconnect:.0%} reconnecting, {backend}"
           + (", through nginx with a Redis queue" if options.workers else "") + f", {options.repeat} run(s)",

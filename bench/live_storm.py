@@ -106,11 +106,12 @@ def cluster_env(env: dict, redis_url: str, name: str) -> dict:
 
 
 @contextmanager
-def app_served(env: dict, workers: int = 0):
+def app_served(env: dict, workers: int = 0, output=subprocess.DEVNULL):
     """The app as `make run` starts it (one gevent process), or with ``workers`` as `python -m workshop.cluster`
-    does (gevent workers behind nginx; ``env`` names the database and the Redis queue)."""
+    does (gevent workers behind nginx; ``env`` names the database and the Redis queue). Its output (and nginx's)
+    goes to ``output``, a file descriptor or an open file; by default nowhere."""
     if not workers:
-        server = start_server(env)
+        server = start_server(env, output)
         try:
             yield Served(f"http://127.0.0.1:{env['WORKSHOP_PORT']}", [server.pid])
         finally:
@@ -118,8 +119,7 @@ def app_served(env: dict, workers: int = 0):
         return
     from workshop.cluster import Cluster
 
-    cluster = Cluster([free_port() for _ in range(workers)], "127.0.0.1", free_port(), environ=env,
-                      output=subprocess.DEVNULL)
+    cluster = Cluster([free_port() for _ in range(workers)], "127.0.0.1", free_port(), environ=env, output=output)
     try:
         cluster.start()
         yield Served(f"http://127.0.0.1:{cluster.port}", [process.pid for process in cluster.processes.values()],

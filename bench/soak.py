@@ -90,7 +90,6 @@ import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import NamedTuple  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
@@ -101,9 +100,9 @@ import websocket  # noqa: E402
 
 import live_page  # noqa: E402 - a load process's lines to and from the coordinator
 
-from common import (PYTHON, ROOT, StaffForm, add_moderator, free_port, migrated_instance, release,  # noqa: E402
-                    seed_session, stop, stop_loads, wait_for)
-from live_storm import Served, child_pids, cluster_env, loopback_source, receive, send, total_cpu  # noqa: E402
+from common import (PYTHON, ROOT, StaffForm, add_moderator, add_server_options, migrated_instance,  # noqa: E402
+                    release, seed_session, server_backend, stop_loads)
+from live_storm import Served, app_served, cluster_env, loopback_source, receive, send, total_cpu  # noqa: E402
 from socket_client import SocketClient  # noqa: E402
 
 CODE = "BENCH-SOAK"
@@ -130,33 +129,7 @@ ROUND_ID = re.compile(r"/breakouts/(\d+)(?:[#?].*)?$")
 OPEN_QUESTION = re.compile(r'hx-post="(\d+)/pin"')  # an approved question not yet answered, on the queue
 
 
-# The server, its output in a log file ---------------------------------------------------------------------------
-
-@contextmanager
-def served_with_log(env: dict, workers: int, log: Path):
-    """The app as bench/live_storm.app_served starts it (one process, or workers behind nginx), but with its output
-    (and nginx's) written to ``log`` instead of discarded."""
-    with open(log, "ab") as output:
-        if not workers:
-            server = subprocess.Popen([PYTHON, "-m", "workshop.serve"], cwd=ROOT, env=env, stdout=output,
-                                      stderr=subprocess.STDOUT)
-            try:
-                wait_for(int(env["WORKSHOP_PORT"]), server)
-                yield Served(f"http://127.0.0.1:{env['WORKSHOP_PORT']}", [server.pid])
-            finally:
-                stop(server)
-            return
-        from workshop.cluster import Cluster
-
-        cluster = Cluster([free_port() for _ in range(workers)], "127.0.0.1", free_port(), environ=env,
-                          output=output.fileno())
-        try:
-            cluster.start()
-            yield Served(f"http://127.0.0.1:{cluster.port}", [p.pid for p in cluster.processes.values()],
-                         [cluster.nginx.pid, *child_pids(cluster.nginx.pid)], cluster.worker_ports)
-        finally:
-            cluster.stop()
-
+# The server's log ----------------------------------------------------------------------------------------------
 
 def log_figures(log: Path) -> dict:
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
@@ -538,12 +511,9 @@ def parse_options():
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--scale", type=float, default=1.0,
                         help="divide every interval of the day by this (10: a poll every 18 s, a round every minute)")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="0: one gevent process on SQLite as `make run`; N: workers behind nginx (PostgreSQL, "
-                             "Redis)")
-    parser.add_argument("--database", help="a PostgreSQL server URL; a fresh database is made on it and dropped")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the message queue for --workers")
-    parser.add_argument("--processes", type=int, default=2, help="load processes the pages are spread over")
+    add_server_options(parser, processes=2,
+                       workers_help="0: one gevent process on SQLite as `make run`; "
+                                    "N: workers behind nginx (PostgreSQL, Redis)")
     parser.add_argument("--connect-concurrency", type=int, default=20, help="connections opened at once per process")
     parser.add_argument("--cut-handshakes", type=float, default=0.0,
                         help="the share of reconnections that first lose the network again right after sending "
@@ -562,14 +532,12 @@ def parse_options():
     if options.minutes * 60 <= scaled(WARMUP + ROUND_EVERY, options):
         parser.error(f"--minutes must leave a whole breakout cycle after the warm-up: more than "
                      f"{scaled(WARMUP + ROUND_EVERY, options) / 60:g} at --scale {options.scale:g}")
-    if options.workers and not options.database:
-        options.database = "postgresql://127.0.0.1:5432/test"  # several workers need a database server
     return options
 
 
 def main() -> None:
     options = parse_options()
-    backend = "PostgreSQL" if options.database else "SQLite"
+    backend = server_backend(options)
     print(f"Soak: {options.clients} participants + the desk in {options.processes} load processes for "
           f"{options.minutes:g} minutes (intervals / {options.scale:g}), {backend}"
           + (f", {options.workers} workers behind nginx with Redis" if options.workers else ", one process"),
@@ -579,7 +547,7 @@ def main() -> None:
         if options.workers:
             env = cluster_env(env, options.redis, "bench-soak")
         log = options.log or Path(env["WORKSHOP_INSTANCE_PATH"]) / "server.log"
-        with served_with_log(env, options.workers, log) as served:
+        with open(log, "ab") as output, app_served(env, options.workers, output) as served:
             figures = soak(served, env, setup, cookies, moderator_cookie, options)
         figures.update(log_figures(log))
     figures.update(connection_limit(pool, options))
