@@ -147,15 +147,14 @@ def load_signed_in(user_id: str) -> Person | None:
         if not parts[2].startswith("i") or not parts[2][1:].isdigit():
             return None
         invite_id = int(parts[2][1:])
-    # One round trip for both: every request of a signed-in person starts here.
+    # One round trip for both (no invite: none joins): every request of a signed-in person starts here.
     found = db.session.execute(select(Person, Invite).outerjoin(Invite, Invite.id == invite_id)
-                               .where(Person.id == int(parts[0]))).first() if invite_id is not None else None
-    person = found[0] if found is not None else db.session.get(Person, int(parts[0]))
+                               .where(Person.id == int(parts[0]))).first()
+    person, invite = found if found is not None else (None, None)
     if person is None or person.deleted_at is not None or person.session_version != int(parts[1]):
         g.signed_out_reason = Reason.SIGNED_OUT
         return None
     if invite_id is not None:
-        invite = found[1]
         problem = _invite_session_problem(invite, person)
         if problem is not None:
             g.signed_out_reason = problem
