@@ -21,7 +21,7 @@ from workshop.extensions import socketio
 from workshop.agenda.services import session_in
 from workshop.inputs import is_int
 from workshop.live import identity, revisions
-from workshop.live.access import BAD_REQUEST, NO_SESSION, gate, refusal
+from workshop.live.access import BAD_REQUEST, NAMESPACE, NO_SESSION, gate, refusal
 from workshop.live.broadcast import FRAGMENT_EVENT, presence_changed_in, session_hooks
 from workshop.live.presence import broadcast_online, presence, render_online
 from workshop.live.rooms import (access_room, desk_room, organizers_room, person_room, person_session_room,
@@ -104,6 +104,12 @@ def connect(auth=None):
         # Not accepted after all (say the database went away, and the page is told to try again): not online.
         presence().leave(request.sid)
         raise
+    if not _socket_open(request.sid):
+        # The page went while this ran: python-socketio runs no disconnect handler for a connection still
+        # being accepted, so it would stay online. Refused, it is also forgotten by the socket manager.
+        _forget(request.sid)
+        return False
+    return None
 
 
 def _place(auth: dict, session, membership) -> str | None:
@@ -118,8 +124,34 @@ def _place(auth: dict, session, membership) -> str | None:
 
 
 def disconnect(reason=None):
-    connection = presence().connection(request.sid)
-    workshop_id = presence().leave(request.sid)
+    _forget(request.sid)
+
+
+def drop_lost_connections() -> None:
+    """Forget connections whose socket is gone but that are still recorded online.
+
+    The end of :func:`connect` catches a page that went while it ran, except in the moment between its
+    check and python-socketio marking the connection accepted; this sweep catches that one (run by every
+    served worker, see ``workshop/live/timers.py``). A connection still being accepted is left to its handler.
+    """
+    manager = socketio.server.manager
+    for sid in presence().local_sids():
+        if manager.is_pre_connected(sid, NAMESPACE) or _socket_open(sid):
+            continue
+        if manager.is_connected(sid, NAMESPACE):
+            manager.disconnect(sid, NAMESPACE, ignore_queue=True)
+        _forget(sid)
+
+
+def _socket_open(sid: str) -> bool:
+    """Whether the page's socket is still there: python-socketio forgets its request as the socket closes."""
+    return socketio.server.get_environ(sid, NAMESPACE) is not None
+
+
+def _forget(sid: str) -> None:
+    """The connection is no longer online: its workshop's and session's online lists are sent again."""
+    connection = presence().connection(sid)
+    workshop_id = presence().leave(sid)
     if workshop_id is not None:
         broadcast_online(workshop_id)
     if connection is not None and connection.session_id is not None:

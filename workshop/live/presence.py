@@ -86,6 +86,11 @@ class Presence:
         with self._lock:
             return self._connections.get(sid)
 
+    def local_sids(self) -> list[str]:
+        """The connections this process recorded."""
+        with self._lock:
+            return list(self._connections)
+
     def in_session(self, session_id: int) -> int:
         """How many people have the session's live page open now."""
         with self._lock:
@@ -278,6 +283,11 @@ class RedisPresence:
     def connection(self, sid: str) -> Connection | None:
         with self._lock:
             return self._local.get(sid)
+
+    def local_sids(self) -> list[str]:
+        """The connections this worker recorded (and renews)."""
+        with self._lock:
+            return list(self._local)
 
     def online(self, workshop_id: int) -> tuple[set[int], int]:
         """The people online in a workshop and the version of that answer (read together)."""

@@ -1,4 +1,4 @@
-"""Periodic work in each served worker: deadline sweeps and the presence heartbeat.
+"""Periodic work in each served worker: deadline sweeps, lost connections and the presence heartbeat.
 
 Every worker runs every sweep. A sweep ends what is due with one atomic
 ``UPDATE ... WHERE still open AND deadline <= now``, so when several workers
@@ -19,10 +19,13 @@ from dataclasses import dataclass
 from flask import Flask
 
 from workshop.extensions import socketio
+from workshop.live.handlers import drop_lost_connections
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 0.5
+# How long a page whose socket went while it was being accepted may still be counted online, at most.
+LOST_CONNECTIONS_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ def deadline_sweeps() -> list[Callable[[], object]]:
 def live_jobs(app: Flask) -> list[Job]:
     jobs = [Job(f"deadline sweep {sweep.__module__}.{sweep.__name__}", SWEEP_SECONDS, sweep)
             for sweep in deadline_sweeps()] if app.config["DEADLINE_SWEEPS"] else []
+    jobs.append(Job("lost connections", LOST_CONNECTIONS_SECONDS, drop_lost_connections))
     if app.extensions["presence"].shared:
         from workshop.live.presence import renew_presence, sweep_expired_presence
 
