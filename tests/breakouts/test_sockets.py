@@ -18,6 +18,7 @@ from workshop.db import db, utcnow
 from workshop.live.broadcast import coalescer
 
 ANNOUNCE = re.compile(r"You are in <strong>([^<]+)</strong>")
+ANNOUNCED_ROOM = "You are in <strong>{}</strong>"
 CARD_VERSION = re.compile(r'<section id="breakout-mine"[^>]*data-version="(\d+)"')
 
 
@@ -221,6 +222,18 @@ def test_a_room_page_connects_only_to_ones_own_room_of_an_open_round(scene, join
     services.close_round(round_)
     db.session.commit()
     assert not join(member, room.id).connected, "the round is over"
+
+
+def test_a_room_page_gets_its_card_and_not_the_session_pages_polls_and_questions(scene, join):
+    round_ = scene.round(open_it=True)
+    room = round_.rooms[0]
+    member = services.members_by_room(round_)[room.id][0]
+    room_page, session_page = join(member, room.id), join(member)
+    assert ANNOUNCED_ROOM.format(room.label) in "".join(room_page.collect())
+    on_room_page = "".join(room_page.fragments)
+    assert 'id="session-polls"' not in on_room_page and 'id="questions-' not in on_room_page
+    on_session_page = "".join(session_page.collect())
+    assert 'id="session-polls"' in on_session_page and 'id="questions-' in on_session_page
 
 
 def test_the_desk_sees_who_is_on_each_rooms_page(scene, join):

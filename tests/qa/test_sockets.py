@@ -301,6 +301,28 @@ def test_a_joining_page_gets_its_list_with_its_own_votes_and_questions(room, joi
     assert 'id="queue-' not in listing  # the moderators' queue is not for participants
 
 
+def listing_of(socket, room) -> str:
+    socket.wait_for(lambda s: any(f'id="questions-{room.session.id}"' in f for f in s.collect()))
+    return next(f for f in socket.fragments if f'id="questions-{room.session.id}"' in f)
+
+
+def test_joining_pages_share_the_list_of_one_revision_and_the_next_change_reaches_later_ones(room, join):
+    first = room.ask(room.participants[1], "First?")
+    early = listing_of(join(room.participants[0]), room)
+    assert early == listing_of(join(room.participants[2]), room), "the same revision, the same list"
+    room.settings(premoderation=True)
+    own = room.ask(room.participants[0], "Mine, awaiting moderation?")
+    last = room.ask(room.participants[1], "Last?")
+    services.approve(last)
+    db.session.commit()
+    later = listing_of(join(room.participants[0]), room)
+    shown = [int(id_) for id_ in re.findall(r'<li id="question-(\d+)"', later)]
+    assert shown == [first.id, own.id, last.id], "the person's own question in its place among everyone's"
+    assert f'data-version="{questions_revision(room.session.id)}"' in later
+    other = listing_of(join(room.participants[2]), room)
+    assert [int(id_) for id_ in re.findall(r'<li id="question-(\d+)"', other)] == [first.id, last.id]
+
+
 def test_a_moderator_joining_gets_the_queue_too(room, join):
     room.settings(premoderation=True)
     pending = room.ask(room.participants[0], "Pending?")

@@ -286,6 +286,8 @@ def end_due_rounds() -> list[int]:
 # On the session page -------------------------------------------------------------------------------------
 
 class BreakoutsOnSessionPage:
+    on_narrower_pages = True
+
     def live_target(self, session_id: int) -> str:
         return services.live_target(session_id)
 

@@ -51,6 +51,9 @@ OUTAGES = _outages()
 class SessionHook(Protocol):
     """What a feature of the session page (polls, questions, breakouts) does when people come and go."""
 
+    # Whether pages narrower than the session's (a breakout room's) show it too: those get only such snapshots.
+    on_narrower_pages: bool
+
     def live_target(self, session_id: int) -> str:
         """The revision target (``workshop/live/revisions.py``) of what the feature shows on the session page."""
 

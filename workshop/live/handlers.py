@@ -96,8 +96,9 @@ def connect(auth=None):
         emit(FRAGMENT_EVENT, render_online(workshop, with_names=staff))
         broadcast_online(workshop.id)
         if session is not None:
-            with revisions.read_ahead([hook.live_target(session.id) for hook in session_hooks]):
-                for hook in session_hooks:
+            hooks = [hook for hook in session_hooks if place is None or hook.on_narrower_pages]
+            with revisions.read_ahead([hook.live_target(session.id) for hook in hooks]):
+                for hook in hooks:
                     hook.joined(session, membership)
             presence_changed_in(session.id)
     except Exception:

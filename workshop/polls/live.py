@@ -175,6 +175,8 @@ def on_vote(data):
 
 
 class PollsOnSessionPage:
+    on_narrower_pages = False
+
     def live_target(self, session_id: int) -> str:
         return services.live_target(session_id)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 
 from flask import current_app, render_template, request
+from markupsafe import Markup
 from flask_login import current_user
 from flask_socketio import emit
 
@@ -115,12 +116,40 @@ def _send_counts(session_id: int, question_ids: list[int], version: int) -> None
 
 
 def render_list(session: AgendaSession, person) -> str:
-    """The whole list as this person sees it, with their own upvotes and questions for qa.js."""
+    """The whole list as this person sees it, with their own upvotes and questions for qa.js.
+
+    Every arrival on the session page asks for it, so the questions everyone sees are rendered once per
+    revision of the session's questions (:func:`_public_items`); only the person's own questions awaiting
+    moderation are rendered for them, and only if they asked any.
+    """
     version = version_of(session.id)
     my_votes, my_questions = services.mine(session.id, person.id)
+    items = _public_items(session.id, version)
+    if my_questions:
+        own = services.awaiting_moderation_of(session.id, person.id)
+        items = sorted(items + [(question.id, _list_item(question, version)) for question in own])
     return render_template("qa/_list.html", session_id=session.id, oob=True, version=version,
-                           questions=services.visible_to(session.id, person.id), my_votes=my_votes,
+                           items=Markup("".join(html for _, html in items)), my_votes=my_votes,
                            my_questions=my_questions)
+
+
+def _public_items(session_id: int, version: int) -> list[tuple[int, str]]:
+    """(id, rendered item) of the session's approved and answered questions at ``version``, kept for the
+    session's latest revision in this process. A name changed since is shown at the next change of the questions,
+    as a broadcast would show it."""
+    lists = current_app.extensions.setdefault("qa_public_items", {})
+    kept = lists.get(session_id)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    items = [(question.id, _list_item(question, version)) for question in services.public_questions(session_id)]
+    if kept is None or kept[0] < version:
+        lists[session_id] = (version, items)
+    return items
+
+
+def _list_item(question: Question, version: int) -> str:
+    return render_template("qa/_question.html", question=question, version=version, append=False, oob=False,
+                           gone=False)
 
 
 def render_queue(session: AgendaSession) -> str:
@@ -212,6 +241,8 @@ def on_upvote(data):
 
 
 class QuestionsOnSessionPage:
+    on_narrower_pages = False
+
     def live_target(self, session_id: int) -> str:
         return services.live_target(session_id)
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from workshop import action_limits
 from workshop.accounts.models import Person
@@ -304,12 +305,18 @@ def lift_ban(workshop_id: int, ban_id: int) -> None:
 
 # Reading -----------------------------------------------------------------------------------------------
 
-def visible_to(session_id: int, person_id: int) -> list[Question]:
-    """What a participant's list holds: approved and answered questions, and their own awaiting moderation."""
+def public_questions(session_id: int) -> list[Question]:
+    """What every participant's list holds: the approved and answered questions, with their askers."""
+    return list(db.session.scalars(select(Question).options(joinedload(Question.asker))
+                                   .where(Question.session_id == session_id, Question.status.in_(PUBLIC))
+                                   .order_by(Question.id)))
+
+
+def awaiting_moderation_of(session_id: int, person_id: int) -> list[Question]:
+    """The person's own questions awaiting moderation, which their list shows to them alone."""
     return list(db.session.scalars(select(Question).where(
-        Question.session_id == session_id,
-        Question.status.in_(PUBLIC) | ((Question.status == QuestionStatus.PENDING) & (Question.person_id == person_id)))
-        .order_by(Question.id)))
+        Question.session_id == session_id, Question.status == QuestionStatus.PENDING,
+        Question.person_id == person_id).order_by(Question.id)))
 
 
 def queue_of(session_id: int) -> list[Question]:
