@@ -219,6 +219,8 @@ ACCESS: dict[str, str] = {
     "breakouts.save_notes": "own room",  # the round lets its rooms' people write notes
     "breakouts.ask_for_help": "room members",
     "breakouts.plenary_notes": "participant",  # of a closed round (while it runs: staff only)
+    # A session's run-of-show: the moderators' one page of what is live now.
+    "run_of_show.page": "moderator",
     # Country reports.
     "reports.dashboard": "participant",  # organizers get the dashboard, others the overview of their own slot
     "reports.slot_page": "own country",

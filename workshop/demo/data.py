@@ -271,3 +271,41 @@ BREAKOUT_ROOMS = [
     ("Market engagement", "Talking to suppliers before the tender, fairly"),
     ("SMEs and start-ups", "Opening public contracts to young firms"),
 ]
+
+# The live copy: the same programme, placed so that this session is running when `make run` makes it (started
+# LIVE_MINUTES_IN minutes before, rounded down to five minutes) and the next one starts within the hour.
+LIVE = {
+    "code": "23-IP-02-GE-WSP-A-LIVE",
+    "title": "Workshop on Innovative Public Procurement (live demo)",
+    "running_session": "Public policy instruments for innovative procurement",
+    "minutes_in": 20,
+}
+
+# Printed at `make run`: one participant from each of these countries, from Colombo to Suva.
+SIGN_IN_COUNTRIES = ["LK", "NP", "IR", "KR", "FJ"]
+
+# What is going on in the running session: an open poll with votes, a draft ready to open, a few questions.
+LIVE_POLL = {
+    "kind": "single choice", "results_visible": "y",
+    "question": "Which instrument would your agency try first?",
+    "options": "Pre-commercial procurement\nInnovation partnership\nChallenge prize\n"
+               "Functional (outcome-based) specifications",
+}
+# Option positions of the first votes cast, one per participant in the order of PARTICIPANTS.
+LIVE_VOTES = [3, 0, 3, 1, 2, 3, 0, 3, 1, 3, 2, 0]
+LIVE_DRAFT_POLL = {
+    "kind": "rating", "scale_max": "5", "results_visible": "y",
+    "question": "How ready is your agency to buy innovation? (1: not at all, 5: fully)",
+}
+# (participant's email, question); the first is pinned, the last arrives after pre-moderation was switched on.
+LIVE_QUESTIONS = [
+    ("dewi.lestari@lkpp.id.example.org",
+     "How do auditors treat a pre-commercial procurement that ends without a product?"),
+    ("ayesha.siddiqui@ppra.pk.example.org",
+     "Can a challenge prize be combined with a follow-up contract without a new tender?"),
+    ("sukru.celik@kik.tr.example.org",
+     "Which KPIs did agencies use to show that functional specifications paid off?"),
+    ("litia.naivalu@fpo.fj.example.org",
+     "Are there model clauses for innovation partnerships that small island states could adapt?"),
+]
+LIVE_UPVOTES = {0: 7, 1: 4, 2: 2}  # question index -> how many participants upvote it

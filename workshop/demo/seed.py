@@ -43,14 +43,18 @@ def _staff(entry: dict, role: Role, workshop: Workshop) -> tuple[Person, str]:
     return person, password
 
 
-def _seed_agenda(workshop: Workshop, moderator: Person) -> None:
-    zone = ZoneInfo(workshop.timezone)
+def programme_time(day: int, clock: str) -> datetime:
+    """When a moment of the programme (day 1-3, "HH:MM" in the host zone) was in July 2023."""
+    date = data.WORKSHOP["starts_on"] + timedelta(days=day - 1)
+    return datetime.combine(date, time.fromisoformat(clock), tzinfo=ZoneInfo(data.WORKSHOP["timezone"]))
+
+
+def seed_agenda(workshop: Workshop, moderator: Person, shift: timedelta = timedelta()) -> None:
+    """The programme as it was, or moved by ``shift`` (the live copy)."""
     for day, start, end, kind, title, description, speakers, has_video in data.AGENDA:
-        date = workshop.starts_on + timedelta(days=day - 1)
         session = AgendaSession(
             workshop_id=workshop.id, kind=SessionKind(kind), title=title, description=description,
-            starts_at=datetime.combine(date, time.fromisoformat(start), tzinfo=zone),
-            ends_at=datetime.combine(date, time.fromisoformat(end), tzinfo=zone),
+            starts_at=programme_time(day, start) + shift, ends_at=programme_time(day, end) + shift,
             speakers="\n".join(speakers),
             video_url=f"https://meet.example.org/apo-{workshop.code.lower()}-day{day}" if has_video else None)
         if kind != "break":
@@ -58,14 +62,18 @@ def _seed_agenda(workshop: Workshop, moderator: Person) -> None:
         db.session.add(session)
 
 
-def _seed_breakout_round(workshop: Workshop) -> None:
-    """A draft round for the first breakout session: rooms with topics, split for diversity, ready to open."""
+def _first_breakout_session(workshop: Workshop) -> AgendaSession:
+    db.session.flush()
+    return db.session.scalar(select(AgendaSession).where(AgendaSession.workshop_id == workshop.id,
+                                                         AgendaSession.kind == SessionKind.BREAKOUT)
+                             .order_by(AgendaSession.starts_at).limit(1))
+
+
+def seed_breakout_round(session: AgendaSession) -> None:
+    """A draft round: rooms with topics, split for diversity, ready to open."""
     from workshop.breakouts import services as breakouts
 
     db.session.flush()
-    session = db.session.scalar(select(AgendaSession).where(AgendaSession.workshop_id == workshop.id,
-                                                            AgendaSession.kind == SessionKind.BREAKOUT)
-                                .order_by(AgendaSession.starts_at).limit(1))
     round_ = breakouts.create_round(session, {"mode": "diverse", "rooms_by": "count",
                                               "room_count": str(len(data.BREAKOUT_ROOMS)), "duration_minutes": "30",
                                               "notes_by_members": "y"})
@@ -95,6 +103,6 @@ def seed_demo() -> DemoAccounts:
                                   country_confirmed_at=utcnow()))
         invites.append(accounts.issue_invite(person, workshop))
     db.session.flush()
-    _seed_agenda(workshop, moderator)
-    _seed_breakout_round(workshop)
+    seed_agenda(workshop, moderator)
+    seed_breakout_round(_first_breakout_session(workshop))
     return DemoAccounts(workshop, organizer, organizer_password, moderator, moderator_password, invites)
