@@ -6,13 +6,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 from flask import request
 from markupsafe import Markup, escape
 
+from workshop import zone_names
 from workshop.agenda.timezones import Day, group_by_local_day, utc_offset_label
 
 DEFAULT_LOCALE = "en_GB"
@@ -55,8 +56,10 @@ class Clock:
         return format_time(moment.astimezone(zone), "short", tzinfo=zone, locale=self.locale)
 
     def label(self, moment: datetime, zone: ZoneInfo | None = None) -> str:
-        """The zone label printed beside a time: 'Asia/Kathmandu, UTC+5:45'."""
+        """The zone label printed beside a time: 'Asia/Kathmandu, UTC+5:45'; 'UTC' for UTC (not 'UTC, UTC')."""
         zone = zone or self.zone
+        if zone.key == zone_names.UTC:
+            return zone_names.UTC
         return f"{zone.key}, {utc_offset_label(moment.astimezone(zone))}"
 
     def span(self, starts: datetime, ends: datetime, zone: ZoneInfo | None = None) -> str:
@@ -72,9 +75,13 @@ def clock_for(person_timezone: str, host_timezone: str) -> Clock:
 
 @cache
 def timezone_options() -> Markup:
-    """The <option>s of every IANA zone name, built once: the list is the same for everyone."""
-    names = sorted(available_timezones() | {"UTC"})
-    return Markup("".join(f'<option value="{escape(name)}"></option>' for name in names))
+    """The <option>s of every current IANA zone name, built once: the list is the same for everyone."""
+    return Markup("".join(f'<option value="{escape(name)}"></option>' for name in zone_names.offered_names()))
+
+
+def viewer_language() -> str:
+    """The viewer's locale as a BCP 47 tag ('en-GB'), for scripts that format times as the server does."""
+    return str(viewer_locale()).replace("_", "-")
 
 
 class LRUCache:
