@@ -69,3 +69,40 @@ def test_a_file_over_the_slot_limit_is_refused_before_it_is_sent(reports_scene, 
     page.get_by_role("button", name="Upload").click()
     expect(page.locator(".upload-message")).to_have_text("The file is larger than the limit of 5 MB. Nothing was saved.")
     expect(page.locator("#version-1")).to_have_count(0)
+
+
+def test_a_dashboard_opened_before_the_slots_exist_shows_them_when_another_organizer_makes_them(
+        app, make, open_context, sign_in):
+    workshop = make.workshop(title="Public Procurement Audit")
+    maker = make.member(workshop, Role.ORGANIZER, name="Olga Organizer", password=None)
+    watcher = make.member(workshop, Role.ORGANIZER, name="Oscar Organizer", password=None)
+    make.member(workshop, name="Anil Nepal", country="NP")
+    make.member(workshop, name="Sita Lanka", country="LK")
+    db.session.commit()
+    watcher_context = open_context()
+    sign_in(watcher_context, watcher)
+    dashboard = watcher_context.new_page()
+    dashboard.goto(f"/w/{workshop.code}/reports")
+    expect(dashboard.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(dashboard.locator("#report-rows")).to_have_text("No slots yet.")
+    expect(dashboard.locator("#slot-coverage")).to_contain_text("Slots will be made for 2 countries")
+    dashboard.evaluate("window.notReloaded = true")
+
+    maker_context = open_context()
+    sign_in(maker_context, maker)
+    page = maker_context.new_page()
+    page.goto(f"/w/{workshop.code}/reports")
+    page.get_by_role("button", name="Create slots").click()
+    page.get_by_role("status").filter(has_text="Created 2 report slots").wait_for()
+
+    rows = dashboard.locator("#report-rows tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Sri Lanka")
+    expect(rows.nth(1)).to_contain_text("Nepal")
+    expect(dashboard.get_by_text("No slots yet.")).to_have_count(0)
+    expect(dashboard.get_by_test_id("count-missing")).to_have_text("2")
+    expect(dashboard.locator("#slot-coverage")).to_contain_text("Every participating country has a slot.")
+    expect(dashboard.get_by_text("Slots will be made for")).to_have_count(0)
+    expect(dashboard.get_by_role("button", name="Create slots")).to_be_disabled()
+    assert dashboard.evaluate("window.notReloaded") is True, "the dashboard was reloaded"
+    assert watcher_context.console.errors == [] and maker_context.console.errors == []

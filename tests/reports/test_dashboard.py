@@ -139,9 +139,11 @@ def test_an_arriving_report_updates_other_organizers_dashboards_live(app, scene,
     watcher.collect()
     send(scene.nepal, "NP", files.pdf(), "nepal.pdf")
     row = f'id="report-row-{scene.slots["NP"].id}"'
-    # (The slots' creation was announced too: its fragments may still be on their way.)
-    watcher.wait_for(lambda s: any(row in f and "nepal.pdf" in f for f in s.fragments), what="the Nepal row")
-    fragment = next(f for f in watcher.fragments if row in f and "nepal.pdf" in f)
+    # (The slots' creation was announced too: its fragments, the row's and the whole table's, may still be on
+    # their way, and in the tests' threads such a render may straddle the upload's commit.)
+    submitted = re.compile(row + r' data-version="\d+" data-state="submitted"[^<]*>.*?nepal\.pdf', re.S)
+    watcher.wait_for(lambda s: any(submitted.search(f) for f in s.fragments), what="the Nepal row")
+    fragment = next(f for f in watcher.fragments if submitted.search(f))
     assert 'hx-swap-oob="true"' in fragment and 'data-state="submitted"' in fragment and "nepal.pdf" in fragment
     assert re.search(r'data-testid="count-submitted">1<', fragment)
     assert not any(row in f for f in participant.collect())  # only organizers hear of it
@@ -151,3 +153,41 @@ def test_an_arriving_report_updates_other_organizers_dashboards_live(app, scene,
     watcher.wait_for(lambda s: any(row in f and "second.pdf" in f for f in s.fragments), what="the second update")
     later = [f for f in watcher.fragments if row in f][-1]
     assert int(re.search(r'id="report-row-\d+" data-version="(\d+)"', later).group(1)) > versions[0]
+
+
+def test_a_dashboard_opened_before_the_slots_exist_gets_the_table_when_they_are_made(app, client, make, connect):
+    workshop = make.workshop()
+    maker = make.member(workshop, Role.ORGANIZER, password=None)
+    watcher = make.member(workshop, Role.ORGANIZER, password=None)
+    for country in ("NP", "LK"):
+        make.member(workshop, country=country)
+    db.session.commit()
+    make.sign_in(client, watcher)
+    page = client.get(f"/w/{workshop.code}/reports").get_data(as_text=True)
+    assert "No slots yet." in page and "Slots will be made for 2 countries" in page
+    served = int(re.search(r'<tbody id="report-rows" data-version="(\d+)"', page).group(1))
+    dashboard = connect(watcher, workshop.code)
+    dashboard.collect()
+
+    make.sign_in(client, maker)
+    form = {"title": "Country report", "allowed_kinds": ["pdf"], "max_mb": "5"}
+    assert make.post(client, f"/w/{workshop.code}/reports/slots", form).status_code == 302
+    dashboard.wait_for(lambda s: any('id="report-rows"' in f for f in s.fragments), what="the table")
+    fragment = next(f for f in dashboard.fragments if 'id="report-rows"' in f)
+    body = re.search(r'<tbody id="report-rows" data-version="(\d+)" hx-swap-oob="true">(.*?)</tbody>', fragment, re.S)
+    assert body is not None and int(body.group(1)) > served
+    slots = db.session.query(ReportSlot).order_by(ReportSlot.country).all()
+    assert re.findall(r'id="report-row-(\d+)"', body.group(2)) == [str(slot.id) for slot in slots]
+    assert "No slots yet." not in fragment
+    coverage = re.search(r'<div id="slot-coverage".*?</div>', fragment, re.S).group(0)
+    assert "Every participating country has a slot." in coverage and "Slots will be made" not in coverage
+    assert re.search(r"<button type=\"submit\" disabled>Create slots</button>", coverage)
+    assert re.search(r'data-testid="count-missing">2<', fragment)
+
+
+def test_a_filtered_dashboard_keeps_its_own_rows_when_slots_are_made(app, scene, client, make):
+    make.sign_in(client, scene.organizer)
+    filtered = client.get(f"/w/{scene.code}/reports?state=submitted").get_data(as_text=True)
+    # Not the live table's id: the whole table sent when slots are made would replace the filtered rows.
+    assert 'id="report-rows-submitted"' in filtered and 'id="report-rows"' not in filtered
+    assert "No report is submitted." in filtered

@@ -128,6 +128,7 @@ def create_slots(workshop: Workshop, data: dict, actor: Person, host_zone: ZoneI
                                             "Reload the page to see them."}, status=409) from None
     for slot in slots:
         record(slot, actor, "slot created", f"{slot.title} for {country_name(slot.country)}")
+    announce(SLOTS_TOPIC, workshop.id)
     return slots
 
 
@@ -415,6 +416,8 @@ def delete_unused_blob(sha256: str) -> None:
 # Audit and the dashboard -------------------------------------------------------------------------
 
 SLOT_TOPIC = "report-slot"
+# Slots created: a dashboard has no row to update for a slot it has never shown, so it gets the whole table.
+SLOTS_TOPIC = "report-slots"
 
 
 def live_target(workshop_id: int) -> str:
