@@ -9,6 +9,12 @@
 // words, whether trying again can help, and what the page may offer: a link to
 // sign in, or to reload. The page shows that, and connects again only if the
 // server said that trying again can help.
+//
+// The live status says what a person would: connecting, live, reconnecting,
+// offline, or why the server refused; never a transport's error text
+// ("websocket error", "xhr poll error"). A page whose root says
+// data-live-catch-up="reload" gets no fresh state when it reconnects (the
+// reports dashboard), so after a lost connection it offers a reload instead.
 (function () {
   "use strict";
   var root = document.querySelector("[data-live-workshop]");
@@ -16,15 +22,45 @@
   var script = document.currentScript;
   var signInUrl = (script && script.dataset.signIn) || "/login";
   var status = document.getElementById("live-status");
+  var catchesUpByItself = root.dataset.liveCatchUp !== "reload";
   var ended = false;
+  var wasLive = false;
+  var missedUpdates = false;
 
-  function setStatus(state, text) {
+  var WORDS = {
+    live: "Live",
+    reconnecting: "Reconnecting…",
+    offline: catchesUpByItself
+      ? "You are offline; this page will catch up when you are back."
+      : "You are offline; when you are back, reload this page to see what changed meanwhile.",
+    liveAgain: "Live again. Changes made while this page was not connected show when you reload it.",
+    serverBusy: "The server is not answering just now; this page tries again in a few seconds.",
+    closed: "The server closed this page's live connection, so the page no longer updates.",
+  };
+
+  function setStatus(state, text, action) {
     if (!status) { return; }
     status.dataset.state = state;
     status.innerHTML = "";
     var small = document.createElement("small");
     small.textContent = text;
+    if (action) {
+      small.appendChild(document.createTextNode(" "));
+      small.appendChild(actionLink(action));
+    }
     status.appendChild(small);
+  }
+
+  // Not connected, and trying again: offline if the browser knows it is, else reconnecting.
+  function showNotConnected() {
+    if (ended) { return; }
+    if (wasLive) { missedUpdates = true; }
+    if (navigator.onLine === false) { setStatus("offline", WORDS.offline); } else { setStatus("offline", WORDS.reconnecting); }
+  }
+
+  function showLive() {
+    wasLive = true;
+    if (missedUpdates && !catchesUpByItself) { setStatus("live", WORDS.liveAgain, "reload"); } else { setStatus("live", WORDS.live); }
   }
 
   function actionLink(action) {
@@ -49,7 +85,7 @@
     status.setAttribute("role", "alert");
     status.innerHTML = "";
     var words = document.createElement("strong");
-    words.textContent = message || "The server closed this page's live connection, so the page no longer updates.";
+    words.textContent = message || WORDS.closed;
     status.appendChild(words);
     var action = (data && data.action) || (data && data.reason ? null : "reload");
     if (action) {
@@ -148,28 +184,37 @@
   socket.on("resync", function () {
     setTimeout(function () { if (!ended) { socket.disconnect().connect(); } }, Math.random() * 2000);
   });
-  socket.on("connect", function () { setStatus("live", "Live"); });
+  socket.on("connect", showLive);
   // Sent just before the server disconnects this page because the person's access ended.
   socket.on("access_ended", function (data) { showEnded(data && data.message, data); });
   socket.on("disconnect", function (reason) {
     if (ended) { return; }
     // Disconnected by the server, socket.io-client does not reconnect: say so rather than "reconnecting".
     if (reason === "io server disconnect") { showEnded(null, null); return; }
-    setStatus("offline", "Connection lost, reconnecting…");
+    // Anything else (the network, a server restarting) socket.io-client reconnects from by itself.
+    showNotConnected();
   });
   socket.on("connect_error", function (error) {
+    // A network error, or a server not up yet: socket.io-client tries again by itself. Its message is the
+    // transport's ("websocket error"), not for people.
+    if (socket.active) { showNotConnected(); return; }
+    // Refused by the server, whose message is in the participant's words; socket.io-client does not try
+    // again. For a passing reason (the database is not answering) this page does, in a few seconds, spread
+    // out so that a room full of pages does not return at once; any other refusal stands, and says why.
     var data = (error && error.data) || {};
-    // A network error: socket.io-client tries again by itself.
-    if (socket.active) { setStatus("offline", "Not connected, trying again…"); return; }
-    // Refused by the server, socket.io-client does not try again. For a passing reason (the database is
-    // not answering) this page does, in a few seconds, spread out so that a room full of pages does not
-    // return at once; any other refusal stands, and the page says why.
     if (data.retry) {
-      setStatus("offline", "Not connected: " + error.message + " Trying again in a few seconds…");
+      if (wasLive) { missedUpdates = true; }
+      setStatus("offline", WORDS.serverBusy);
       setTimeout(function () { socket.connect(); }, 3000 + Math.random() * 4000);
       return;
     }
-    showEnded(error && error.message, data);
+    showEnded(error && error.data ? error.message : null, data);
+  });
+  // The browser knows at once when the network goes; the socket may take a while to notice.
+  window.addEventListener("offline", showNotConnected);
+  window.addEventListener("online", function () {
+    if (ended) { return; }
+    if (socket.connected) { showLive(); } else { showNotConnected(); }
   });
   window.workshopSocket = socket;
   document.dispatchEvent(new CustomEvent("live:socket", { detail: socket }));
