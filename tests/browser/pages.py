@@ -66,6 +66,15 @@ def open_poll_desk(page) -> None:
     page.locator(".poll-control .badge.open").first.wait_for()
 
 
+def open_run_of_show(page) -> None:
+    """A new session's run-of-show, one click from its page, with an open poll."""
+    open_poll_desk(page)
+    page.goto(page.url.removesuffix("/polls"))
+    page.get_by_text("Run of show", exact=True).click()
+    page.wait_for_url("**/run-of-show")
+    page.locator(".poll-control .badge.open").first.wait_for()
+
+
 def open_projector(page) -> None:
     """The projector view of a session with an open poll, once the poll has arrived over the socket."""
     open_poll_desk(page)
@@ -179,6 +188,7 @@ PAGES = [
     Page("session page", "organizer", "/w/{code}/agenda", then=open_session_page),
     Page("poll desk with an open poll", "organizer", "/w/{code}/agenda", then=open_poll_desk),
     Page("projector with an open poll", "organizer", "/w/{code}/agenda", then=open_projector),
+    Page("run of show with an open poll", "organizer", "/w/{code}/agenda", then=open_run_of_show),
     Page("country reports dashboard", "organizer", "/w/{code}/reports", then=create_report_slots),
     Page("country report slot", "organizer", "/w/{code}/reports", then=open_report_slot),
     Page("country reports (participant)", "participant", "/w/{code}/reports"),
