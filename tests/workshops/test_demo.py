@@ -19,6 +19,7 @@ from workshop.breakouts.models import BreakoutRound, RoundState
 from workshop.db import db, utcnow
 from workshop.demo import data as demo_data
 from workshop.demo.cli import EVERY_LINK
+from workshop.demo.seed import seed_demo
 from workshop.polls import services as poll_services
 from workshop.polls.models import Ballot, Poll, PollState
 from workshop.qa import services as qa_services
@@ -128,6 +129,19 @@ def archive_as_it_is() -> tuple:
     counts = [db.session.scalar(select(func.count()).select_from(model).where(model.workshop_id == archive.id))
               for model in (Poll, Question)]
     return (archive.id, archive.starts_on, archive.ends_on, archive.title, sessions, members, invites, rounds, counts)
+
+
+def test_a_demo_database_without_a_live_copy_gets_one(app):
+    """A database made before the live copy existed: only the archive, as `flask demo` used to make it."""
+    seed_demo()
+    db.session.commit()
+    archive = archive_as_it_is()
+    result = run_demo(app, "--if-needed")
+    assert result.exit_code == 0, result.output
+    assert "removed" not in result.output
+    assert re.search(r"Organizer: \S+ / \S+", result.output) and len(re.findall(r"Participant ", result.output)) == 5
+    live_session_now(utcnow())
+    assert archive_as_it_is() == archive
 
 
 def test_the_same_day_the_live_copy_is_left_as_it_is(app, make):
