@@ -105,6 +105,10 @@ def test_the_live_copy_has_a_session_running_now_with_things_to_do(app):
     polls = db.session.scalars(select(Poll).where(Poll.session_id == running.id).order_by(Poll.id)).all()
     assert [p.state for p in polls] == [PollState.OPEN, PollState.DRAFT]
     assert db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == polls[0].id)) >= 5
+    printed = db.session.scalars(select(Person).join(Membership).where(
+        Membership.workshop_id == live.id, Membership.role == Role.PARTICIPANT,
+        Person.country.in_(demo_data.SIGN_IN_COUNTRIES))).all()
+    assert printed and all(poll_services.my_ballot(polls[0], person) is None for person in printed)  # theirs to cast
     questions = db.session.scalars(select(Question).where(Question.session_id == running.id)).all()
     assert len(questions) >= 3 and sum(q.pinned for q in questions) == 1
     assert any(q.status == QuestionStatus.PENDING for q in questions)

@@ -291,7 +291,7 @@ LIVE_POLL = {
     "options": "Pre-commercial procurement\nInnovation partnership\nChallenge prize\n"
                "Functional (outcome-based) specifications",
 }
-# Option positions of the first votes cast, one per participant in the order of PARTICIPANTS.
+# Option positions of the votes cast, in the order of PARTICIPANTS, by people whose links are not printed.
 LIVE_VOTES = [3, 0, 3, 1, 2, 3, 0, 3, 1, 3, 2, 0]
 LIVE_DRAFT_POLL = {
     "kind": "rating", "scale_max": "5", "results_visible": "y",

@@ -89,9 +89,11 @@ def make(source: Workshop, now: datetime) -> LiveCopy:
                                                             AgendaSession.title == data.LIVE["running_session"]))
     seed_breakout_round(running)
     db.session.commit()
+    # The votes and upvotes come from people whose links are not printed: those can still cast their own.
     participants = [invite.person for invite in invites]
-    _poll_with_votes(running, participants)
-    _questions(running, participants)
+    others = [person for person in participants if person.country not in data.SIGN_IN_COUNTRIES]
+    _poll_with_votes(running, others)
+    _questions(running, participants, others)
     return LiveCopy(copy, running, invites)
 
 
@@ -106,7 +108,7 @@ def _poll_with_votes(session: AgendaSession, participants: list[Person]) -> None
         polls.vote(poll.id, person, {"option": options[position]})
 
 
-def _questions(session: AgendaSession, participants: list[Person]) -> None:
+def _questions(session: AgendaSession, participants: list[Person], upvoters: list[Person]) -> None:
     """Approved questions with upvotes (the most upvoted pinned), then one awaiting moderation: pre-moderation
     is switched on before the last is asked."""
     by_email = {person.email: person for person in participants}
@@ -115,8 +117,7 @@ def _questions(session: AgendaSession, participants: list[Person]) -> None:
     qa.pin(asked[0])
     db.session.commit()
     for index, count in data.LIVE_UPVOTES.items():
-        upvoters = [person for person in participants if person.id != asked[index].person_id][-count:]
-        for person in upvoters:
+        for person in [p for p in upvoters if p.id != asked[index].person_id][-count:]:
             qa.upvote(asked[index].id, person, True)
     qa.save_settings(session, anonymous_allowed=False, premoderation=True)
     qa.ask(session, by_email[late_email], late_text)
