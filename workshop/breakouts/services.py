@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workshop import action_limits
@@ -82,16 +82,23 @@ def open_round(session_id: int) -> BreakoutRound | None:
                                                          BreakoutRound.state == RoundState.OPEN))
 
 
-def current_round(session_id: int) -> BreakoutRound | None:
-    """What the session page shows: the open round, else one whose rooms people are choosing (the latest), else
-    the last closed. One query: every arrival on the session page asks it."""
+def _current_round_statement():
     shown = or_(BreakoutRound.state.in_([RoundState.OPEN, RoundState.CLOSED]),
                 and_(BreakoutRound.state == RoundState.DRAFT, BreakoutRound.choosing_open.is_(True)))
     rank = case((BreakoutRound.state == RoundState.OPEN, 0), (BreakoutRound.state == RoundState.DRAFT, 1), else_=2)
     latest_choosing = case((BreakoutRound.state == RoundState.DRAFT, BreakoutRound.number), else_=0)
-    return db.session.scalar(select(BreakoutRound).where(BreakoutRound.session_id == session_id, shown)
-                             .order_by(rank, latest_choosing.desc(), BreakoutRound.closed_at.desc(),
-                                       BreakoutRound.id.desc()).limit(1))
+    return (select(BreakoutRound).where(BreakoutRound.session_id == bindparam("session_id"), shown)
+            .order_by(rank, latest_choosing.desc(), BreakoutRound.closed_at.desc(), BreakoutRound.id.desc()).limit(1))
+
+
+# Built once: every arrival on a session page asks it, and building it costs more than running it.
+_CURRENT_ROUND = _current_round_statement()
+
+
+def current_round(session_id: int) -> BreakoutRound | None:
+    """What the session page shows: the open round, else one whose rooms people are choosing (the latest), else
+    the last closed. One query."""
+    return db.session.scalar(_CURRENT_ROUND, {"session_id": session_id})
 
 
 # What changed, as announced: a round (everyone's card, rooms, countdown, the desk), seats left while choosing,
