@@ -60,7 +60,8 @@ def desk(workshop: Workshop, membership: Membership, session_id: int):
 def _desk_page(workshop, session, form, status=200):
     return render_template("breakouts/desk.html", workshop=workshop, session=session, form=form,
                            rounds=services.rounds_of(session),
-                           participants=services.participant_count(workshop.id)), status
+                           participants=services.participant_count(workshop.id),
+                           clock=clock_for(current_user.timezone, workshop.timezone)), status
 
 
 @blueprint.post(BASE)
