@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, literal, select, union_all, update
+from sqlalchemy import bindparam, delete, insert, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -201,6 +201,14 @@ class Upvoted:
     revision: int  # the revision that includes it
 
 
+# An upvote's statements, built once and run on the session's connection (as a vote's, see polls.services).
+_NEW_UPVOTE = insert(QuestionVote)
+_TAKEN_BACK_UPVOTE = delete(QuestionVote).where(QuestionVote.question_id == bindparam("question_id"),
+                                                QuestionVote.person_id == bindparam("person_id"))
+_COUNT_UPVOTE = (update(Question).where(Question.id == bindparam("question_id"))
+                 .values(votes=Question.votes + bindparam("step")).returning(Question.votes))
+
+
 def upvote(question_id, person, on) -> Upvoted:
     """Add (``on`` true) or take back (false) the person's upvote and commit.
 
@@ -215,23 +223,21 @@ def upvote(question_id, person, on) -> Upvoted:
     if question.status != QuestionStatus.APPROVED:
         raise ValidationError({"question": "Only open questions can be upvoted."}, status=409)
     action_limits.check("upvote", person.id)  # taking one back counts too: toggling is as much work
+    connection = db.session.connection()
     if on:
         already = ValidationError({"question": "You have already upvoted this question."}, status=409)
         try:  # the unique constraint answers whether this person upvoted already: no query before
-            db.session.execute(insert(QuestionVote).values(question_id=question.id, person_id=person.id,
-                                                           cast_at=utcnow()))
+            connection.execute(_NEW_UPVOTE, {"question_id": question.id, "person_id": person.id, "cast_at": utcnow()})
         except IntegrityError:  # an earlier upvote, or another tab's at the same instant
             db.session.rollback()
             raise already from None
         step = 1
     else:
-        removed = db.session.execute(delete(QuestionVote).where(QuestionVote.question_id == question.id,
-                                                                QuestionVote.person_id == person.id))
+        removed = connection.execute(_TAKEN_BACK_UPVOTE, {"question_id": question.id, "person_id": person.id})
         if removed.rowcount != 1:
             raise ValidationError({"question": "You have not upvoted this question."}, status=409)
         step = -1
-    votes = db.session.execute(update(Question).where(Question.id == question.id)
-                               .values(votes=Question.votes + step).returning(Question.votes)).scalar_one()
+    votes = connection.execute(_COUNT_UPVOTE, {"question_id": question.id, "step": step}).scalar_one()
     # Plain values, read before the commit expires the question: reloading it would cost a query.
     question_id, session_id, workshop_id = question.id, question.session_id, question.workshop_id
     revision = revisions.commit_busy(live_target(session_id), QUESTION_TOPIC, session_id, workshop_id, question_id,
@@ -326,14 +332,17 @@ def queue_of(session_id: int) -> list[Question]:
                                    .order_by(Question.id)))
 
 
+_MINE = union_all(
+    select(QuestionVote.question_id.label("id"), literal(True).label("vote")).join(Question)
+    .where(Question.session_id == bindparam("session_id"), QuestionVote.person_id == bindparam("person_id")),
+    select(Question.id.label("id"), literal(False).label("vote"))
+    .where(Question.session_id == bindparam("session_id"), Question.person_id == bindparam("person_id")))
+
+
 def mine(session_id: int, person_id: int) -> tuple[list[int], list[int]]:
     """The questions of the session the person upvoted, and those they asked: one round trip, as every
     arrival on the session page asks it."""
-    upvoted = (select(QuestionVote.question_id.label("id"), literal(True).label("vote")).join(Question)
-               .where(Question.session_id == session_id, QuestionVote.person_id == person_id))
-    asked = (select(Question.id.label("id"), literal(False).label("vote"))
-             .where(Question.session_id == session_id, Question.person_id == person_id))
-    rows = db.session.execute(union_all(upvoted, asked)).all()
+    rows = db.session.connection().execute(_MINE, {"session_id": session_id, "person_id": person_id}).all()
     return sorted(id_ for id_, vote in rows if vote), sorted(id_ for id_, vote in rows if not vote)
 
 
