@@ -158,3 +158,17 @@ def test_signed_link_to_no_invite_is_400(app, client):
     for payload in (999999, "1", [1], None):
         token = URLSafeSerializer(app.secret_key, salt="invite-link").dumps(payload)
         assert client.get(f"/invite/{token}").status_code == 400, payload
+
+
+def test_a_deleted_workshops_link_never_opens_a_later_invite(client, make, participant, workshop, invite_link):
+    """The deleted workshop's invite had the highest id: the next invite, someone else's, must not get it."""
+    old, old_token = invite_link(participant, workshop)
+    old_id = old.id
+    db.session.delete(workshop)
+    db.session.commit()
+    later_workshop = make.workshop()
+    stranger = make.member(later_workshop, Role.PARTICIPANT, name="Somebody Else")
+    new, _ = invite_link(stranger, later_workshop)
+    assert new.id != old_id
+    assert client.get(f"/invite/{old_token}").status_code == 400
+    assert not is_signed_in(client)

@@ -54,6 +54,8 @@ class Invite(db.Model):
     """A personal sign-in link for one person into one workshop."""
 
     __tablename__ = "invite"
+    # Its link carries its id: on SQLite, never give a deleted invite's id to a new one (see migration 0012).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
