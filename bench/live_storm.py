@@ -7,7 +7,7 @@ or qa/moderate.html, and the projector page); each opens its socket with the sam
 ``auth`` as the session page, ``{"workshop", "session"}``, so the server puts it in
 the session's room and, as staff, in the desk room. With --reconnect S a random
 share S of the pages drops its socket at a random moment of the storm and comes
-back 0.5 to 1.5 s later (socket.io-client's reconnection delay), with the same
+back 0.25 to 0.75 s later (live.js's first reconnection delay), with the same
 cookie and auth, and must end on the final state.
 
 A storm, once every page is connected and the arrivals' broadcasts have died
@@ -74,7 +74,7 @@ def plan_pages(cookies: list[str], staff_cookie: str, options, rng, spread_sourc
     pages += [{"index": len(cookies), "role": DESK, "cookie": staff_cookie},
               {"index": len(cookies) + 1, "role": PROJECTOR, "cookie": staff_cookie}]
     for page in rng.sample(pages, round(options.reconnect * len(pages))):
-        page["drop_at"], page["away_for"] = rng.uniform(0, options.seconds), rng.uniform(0.5, 1.5)
+        page["drop_at"], page["away_for"] = rng.uniform(0, options.seconds), rng.uniform(0.25, 0.75)
     if spread_sources:
         for page in pages:
             page["source"] = loopback_source(page["index"])
