@@ -98,7 +98,7 @@ def open_report_slot(page) -> None:
 
 def open_question_moderation(page) -> None:
     open_session_page(page)
-    page.get_by_role("button", name="Moderate questions").click()
+    page.get_by_role("link", name="Moderate questions").click()
     page.wait_for_url("**/questions/moderate")
 
 
@@ -110,7 +110,7 @@ def open_questions_projector(page) -> None:
 
 def open_breakout_desk(page) -> None:
     open_session_page(page)
-    page.get_by_role("button", name="Run breakouts").click()
+    page.get_by_role("link", name="Run breakouts").click()
     page.wait_for_url("**/breakouts")
 
 

@@ -69,7 +69,7 @@ def test_opened_round_gives_each_their_room_and_a_move_shows_live(scene, open_co
     assert rooms[first.id] != rooms[second.id]
     expect(one.locator(".breakout-ends")).to_have_text(re.compile(r"^(20:00|19:5\d)$"))
     if "Open contracting" in rooms[first.id]:
-        expect(one.get_by_role("button", name="Join video")).to_have_attribute("href",
+        expect(one.get_by_role("link", name="Join video")).to_have_attribute("href",
                                                                              "https://meet.example.org/room-1")
 
     # The moderator moves Farida to Sanjay's room with the keyboard: choose in the selects, Tab to Move, Enter.
