@@ -191,3 +191,14 @@ def test_a_filtered_dashboard_keeps_its_own_rows_when_slots_are_made(app, scene,
     # Not the live table's id: the whole table sent when slots are made would replace the filtered rows.
     assert 'id="report-rows-submitted"' in filtered and 'id="report-rows"' not in filtered
     assert "No report is submitted." in filtered
+
+
+def test_live_counts_leave_the_filter_links_alone(app, scene, send, connect):
+    """A filtered dashboard keeps its current filter marked: a broadcast sends the numbers, not the links."""
+    watcher = connect(scene.other_organizer, scene.code)
+    watcher.collect()
+    send(scene.nepal, "NP", files.pdf(), "nepal.pdf")
+    watcher.wait_for(lambda s: any('data-testid="count-submitted">1<' in f for f in s.fragments), what="the counts")
+    fragment = next(f for f in watcher.fragments if 'data-testid="count-submitted">1<' in f)
+    assert 'id="report-counts"' not in fragment and "aria-current" not in fragment
+    assert re.search(r'<span id="report-count-submitted" class="count" data-version="\d+" hx-swap-oob="true"', fragment)
