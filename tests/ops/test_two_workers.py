@@ -20,7 +20,7 @@ from tests.ops.servers import SERVE, served
 from tests.polls.conftest import room  # noqa: F401  (fixture)
 from tests.scale.conftest import Tab, private_redis  # noqa: F401  (fixture)
 from workshop.db import db, utcnow
-from workshop.polls.models import Poll, PollKind
+from workshop.polls.models import Poll, PollKind, PollState
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # several workers need a database server
@@ -43,9 +43,11 @@ def test_online_counts_and_deadlines_are_right_across_two_workers_and_a_killed_o
         here.wait_for(lambda: here.online_counts()[-1:] == [2], 5, "2 online on worker one")
         there.wait_for(lambda: there.online_counts()[-1:] == [2], 5, "2 online on worker two")
 
-        # A poll's countdown runs out with no worker holding its timer: both sweep, one closes it, once.
-        poll = room.poll(PollKind.SINGLE.value, duration_seconds="10")
-        db.session.execute(update(Poll).where(Poll.id == poll.id).values(closes_at=utcnow() - timedelta(seconds=1)))
+        # A poll's countdown runs out with no worker holding its timer: both sweep, one closes it, once. Opened
+        # here by hand, with no countdown of this process's own: that one would close it where no page listens.
+        poll = room.poll(PollKind.SINGLE.value, open_it=False, duration_seconds="10")
+        db.session.execute(update(Poll).where(Poll.id == poll.id).values(
+            state=PollState.OPEN, opened_at=utcnow() - timedelta(seconds=11), closes_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
         closed_card = f'id="poll-body-{poll.id}"'
         here.wait_for(lambda: here.count_of(closed_card) and there.count_of(closed_card), 5, "the closed poll")
