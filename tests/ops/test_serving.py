@@ -98,8 +98,10 @@ def test_sigterm_closes_open_sockets_so_they_reconnect_elsewhere_and_exits_0_soo
 @pytest.mark.parametrize("server", SERVERS)
 def test_the_served_worker_closes_a_poll_whose_countdown_nobody_else_ran(server, room, tmp_path):
     """The worker that opened the poll died before its countdown: any worker's sweep closes it."""
-    poll = room.poll(PollKind.SINGLE.value, duration_seconds="10")
-    db.session.execute(update(Poll).where(Poll.id == poll.id).values(closes_at=utcnow() - timedelta(seconds=1)))
+    # Opened by hand, with no countdown of the test's own process, which would close it without the worker.
+    poll = room.poll(PollKind.SINGLE.value, open_it=False, duration_seconds="10")
+    db.session.execute(update(Poll).where(Poll.id == poll.id).values(
+        state=PollState.OPEN, opened_at=utcnow() - timedelta(seconds=11), closes_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     with served(SERVERS[server], _database(), tmp_path) as live:
         deadline = time.monotonic() + 10
