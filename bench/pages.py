@@ -1,6 +1,6 @@
 """Page benchmark: the agenda, a session page and the workshop home under load, beside a bare Flask page.
 
-Serves the demo workshop as `make run` does (one gevent process, SQLite in a
+Serves the demo archive workshop as `make run` does (one gevent process, SQLite in a
 fresh instance folder), signs in 50 participants of different timezones with
 their invite links, then for each page keeps 8 connections busy for the given
 time, each request as the next participant in turn. The bare page is served
@@ -49,12 +49,17 @@ def invite_paths(instance: Path) -> tuple[list[str], int]:
     from workshop.accounts.services import invite_token
     from workshop.agenda.models import AgendaSession
     from workshop.db import db
+    from workshop.workshops.models import Workshop
 
     app = create_app({"ASYNC_MODE": "threading"})
     with app.app_context():
-        invites = db.session.scalars(select(Invite).where(Invite.revoked_at.is_(None)).order_by(Invite.id)).all()
+        # The archive workshop's: `flask demo` also makes a live copy, whose links open only the copy.
+        workshop_id = db.session.scalar(select(Workshop.id).where(Workshop.code == CODE))
+        invites = db.session.scalars(select(Invite).where(Invite.workshop_id == workshop_id,
+                                                          Invite.revoked_at.is_(None)).order_by(Invite.id)).all()
         paths = [f"/invite/{invite_token(invite)}" for invite in invites]
-        session_id = db.session.scalar(select(AgendaSession.id).order_by(AgendaSession.starts_at).limit(1))
+        session_id = db.session.scalar(select(AgendaSession.id).where(AgendaSession.workshop_id == workshop_id)
+                                       .order_by(AgendaSession.starts_at).limit(1))
     return paths, session_id
 
 
