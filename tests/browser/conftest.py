@@ -85,3 +85,21 @@ def sign_in(app, live_server):
         context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": value, "url": live_server}])
 
     return add_session_cookie
+
+
+@pytest.fixture
+def live_page(open_context, sign_in):
+    """``live_page(person, path, **context_options)``: the person's page at ``path``, once it is live, marked so that
+    a test can tell it was never reloaded (``window.notReloaded``)."""
+    from playwright.sync_api import expect
+
+    def open_live(person, path, **context_options):
+        context = open_context(**context_options)
+        sign_in(context, person)
+        page = context.new_page()
+        page.goto(path)
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+        page.evaluate("window.notReloaded = true")
+        return page
+
+    return open_live

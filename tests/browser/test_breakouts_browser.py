@@ -17,16 +17,6 @@ from workshop.workshops.models import Role
 pytestmark = pytest.mark.browser
 
 
-def live_page(open_context, sign_in, person, path):
-    context = open_context()
-    sign_in(context, person)
-    page = context.new_page()
-    page.goto(path)
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
-    page.evaluate("window.notReloaded = true")
-    return page
-
-
 @pytest.fixture
 def scene(app, make):
     workshop = make.workshop()
@@ -51,13 +41,13 @@ def scene(app, make):
     return workshop, session, round_, moderator, first, second
 
 
-def test_opened_round_gives_each_their_room_and_a_move_shows_live(scene, open_context, sign_in):
+def test_opened_round_gives_each_their_room_and_a_move_shows_live(scene, live_page):
     workshop, session, round_, moderator, first, second = scene
     session_path = f"/w/{workshop.code}/s/{session.id}"
     rooms = {person.id: services.room_of(round_.id, person.id).label for person in (first, second)}
-    desk = live_page(open_context, sign_in, moderator, f"{session_path}/breakouts/{round_.id}")
-    one = live_page(open_context, sign_in, first, session_path)
-    two = live_page(open_context, sign_in, second, session_path)
+    desk = live_page(moderator, f"{session_path}/breakouts/{round_.id}")
+    one = live_page(first, session_path)
+    two = live_page(second, session_path)
     for page in (one, two):
         expect(page.get_by_test_id("breakout-announce")).to_have_count(0)
 
@@ -98,15 +88,15 @@ def test_opened_round_gives_each_their_room_and_a_move_shows_live(scene, open_co
         assert page.context.console.errors == []
 
 
-def test_notes_autosave_and_a_stale_writer_sees_both_texts(scene, open_context, sign_in):
+def test_notes_autosave_and_a_stale_writer_sees_both_texts(scene, live_page):
     workshop, session, round_, moderator, first, second = scene
     services.start_round(round_)
     db.session.commit()
     room = services.room_of(round_.id, first.id)
     mate = next(p for p in services.members_by_room(round_)[room.id] if p.id != first.id)
     path = f"/w/{workshop.code}/s/{session.id}/breakouts/rooms/{room.id}"
-    ana = live_page(open_context, sign_in, first, path)
-    bo = live_page(open_context, sign_in, mate, path)
+    ana = live_page(first, path)
+    bo = live_page(mate, path)
     notes = ana.get_by_role("textbox", name="What the room discussed and recommends")
 
     notes.fill("1. Publish every contract.")

@@ -36,19 +36,15 @@ def shown(page) -> list[str]:
 
 
 @pytest.fixture
-def session_page(make, open_context, sign_in):
+def session_page(make, live_page):
     workshop = make.workshop()
     session = add_session(workshop)
     participant = make.member(workshop, name="Anil Participant", password=None)
     db.session.commit()
-    context = open_context()
-    sign_in(context, participant)
-    page = context.new_page()
-    page.goto(f"/w/{workshop.code}/s/{session.id}")
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page = live_page(participant, f"/w/{workshop.code}/s/{session.id}")
     expect(page.locator("#live-status")).to_have_text("Live")
     page.evaluate(RECORD_STATUS)
-    return context, page
+    return page.context, page
 
 
 def test_an_offline_page_says_so_in_plain_words_and_comes_back_live(session_page):

@@ -52,29 +52,23 @@ def test_the_browsers_old_zone_name_is_sent_suggested_and_saved_by_its_current_n
     assert context.console.errors == []
 
 
-def live_page(open_context, sign_in, person, path):
-    # The browser's own zone is another: the page shows its viewer's saved zone (Asia/Kathmandu).
-    context = open_context(timezone_id="America/New_York", locale="en-GB")
-    sign_in(context, person)
-    page = context.new_page()
-    page.goto(path)
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
-    page.evaluate("window.notReloaded = true")
-    return page
+def elsewhere(live_page, person, path):
+    """The browser's own zone is another: the page shows its viewer's saved zone (Asia/Kathmandu)."""
+    return live_page(person, path, timezone_id="America/New_York", locale="en-GB")
 
 
 def in_kathmandu(moment: datetime) -> re.Pattern:
     return re.compile(rf"^{moment.astimezone(KATHMANDU):%H:%M} Asia/Kathmandu, UTC\+5:45$")
 
 
-def test_a_question_asked_while_the_desk_is_open_shows_in_the_moderators_zone(make, open_context, sign_in):
+def test_a_question_asked_while_the_desk_is_open_shows_in_the_moderators_zone(make, live_page):
     workshop = make.workshop()
     session = add_session(workshop)
     asker = make.member(workshop, name="Asha Asker", timezone="Asia/Colombo")
     moderator = make.member(workshop, Role.MODERATOR, name="Mona Moderator", password=None)
     session_path = f"/w/{workshop.code}/s/{session.id}"
-    desk = live_page(open_context, sign_in, moderator, f"{session_path}/questions/moderate")
-    asking = live_page(open_context, sign_in, asker, session_path)
+    desk = elsewhere(live_page, moderator, f"{session_path}/questions/moderate")
+    asking = elsewhere(live_page, asker, session_path)
 
     asking.get_by_role("textbox", name="Your question").fill("Who audits framework agreements?")
     asking.get_by_role("button", name="Ask").click()
@@ -97,8 +91,7 @@ def test_a_question_asked_while_the_desk_is_open_shows_in_the_moderators_zone(ma
         assert page.context.console.errors == []
 
 
-def test_a_breakout_rounds_end_shows_in_the_participants_zone_as_it_opens_and_is_extended(
-        make, open_context, sign_in):
+def test_a_breakout_rounds_end_shows_in_the_participants_zone_as_it_opens_and_is_extended(make, live_page):
     workshop = make.workshop()
     session = add_breakout_session(workshop)
     moderator = make.member(workshop, Role.MODERATOR, name="Mona Moderator", password=None)
@@ -111,8 +104,8 @@ def test_a_breakout_rounds_end_shows_in_the_participants_zone_as_it_opens_and_is
     breakouts.generate_preview(round_)
     db.session.commit()
     session_path = f"/w/{workshop.code}/s/{session.id}"
-    desk = live_page(open_context, sign_in, moderator, f"{session_path}/breakouts/{round_.id}")
-    mine = live_page(open_context, sign_in, participant, session_path)
+    desk = elsewhere(live_page, moderator, f"{session_path}/breakouts/{round_.id}")
+    mine = elsewhere(live_page, participant, session_path)
 
     desk.get_by_role("button", name="Open the round").click()
     expect(desk.get_by_test_id("round-state")).to_have_text("Open")

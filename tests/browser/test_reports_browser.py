@@ -26,15 +26,11 @@ def reports_scene(app, make):
     return workshop, first, second, {slot.country: slot for slot in slots}
 
 
-def test_an_upload_shows_on_another_organizers_dashboard_live(reports_scene, open_context, sign_in, tmp_path):
+def test_an_upload_shows_on_another_organizers_dashboard_live(reports_scene, open_context, sign_in, live_page,
+                                                              tmp_path):
     workshop, first, second, slots = reports_scene
-    watcher_context = open_context()
-    sign_in(watcher_context, second)
-    dashboard = watcher_context.new_page()
-    dashboard.goto(f"/w/{workshop.code}/reports")
-    expect(dashboard.locator("#live-status")).to_have_attribute("data-state", "live")
+    dashboard = live_page(second, f"/w/{workshop.code}/reports")
     expect(dashboard.get_by_test_id("count-missing")).to_have_text("2")
-    dashboard.evaluate("window.notReloaded = true")
     row = dashboard.locator(f"#report-row-{slots['NP'].id}")
     expect(row).to_have_attribute("data-state", "missing")
 
@@ -54,7 +50,7 @@ def test_an_upload_shows_on_another_organizers_dashboard_live(reports_scene, ope
     expect(dashboard.get_by_test_id("count-submitted")).to_have_text("1")
     expect(dashboard.get_by_test_id("count-missing")).to_have_text("1")
     assert dashboard.evaluate("window.notReloaded") is True, "the dashboard was reloaded"
-    assert watcher_context.console.errors == [] and uploader_context.console.errors == []
+    assert dashboard.context.console.errors == [] and uploader_context.console.errors == []
 
 
 def test_a_file_over_the_slot_limit_is_refused_before_it_is_sent(reports_scene, open_context, sign_in, tmp_path):
@@ -72,21 +68,16 @@ def test_a_file_over_the_slot_limit_is_refused_before_it_is_sent(reports_scene, 
 
 
 def test_a_dashboard_opened_before_the_slots_exist_shows_them_when_another_organizer_makes_them(
-        app, make, open_context, sign_in):
+        app, make, open_context, sign_in, live_page):
     workshop = make.workshop(title="Public Procurement Audit")
     maker = make.member(workshop, Role.ORGANIZER, name="Olga Organizer", password=None)
     watcher = make.member(workshop, Role.ORGANIZER, name="Oscar Organizer", password=None)
     make.member(workshop, name="Anil Nepal", country="NP")
     make.member(workshop, name="Sita Lanka", country="LK")
     db.session.commit()
-    watcher_context = open_context()
-    sign_in(watcher_context, watcher)
-    dashboard = watcher_context.new_page()
-    dashboard.goto(f"/w/{workshop.code}/reports")
-    expect(dashboard.locator("#live-status")).to_have_attribute("data-state", "live")
+    dashboard = live_page(watcher, f"/w/{workshop.code}/reports")
     expect(dashboard.locator("#report-rows")).to_have_text("No slots yet.")
     expect(dashboard.locator("#slot-coverage")).to_contain_text("Slots will be made for 2 countries")
-    dashboard.evaluate("window.notReloaded = true")
 
     maker_context = open_context()
     sign_in(maker_context, maker)
@@ -105,4 +96,4 @@ def test_a_dashboard_opened_before_the_slots_exist_shows_them_when_another_organ
     expect(dashboard.get_by_text("Slots will be made for")).to_have_count(0)
     expect(dashboard.get_by_role("button", name="Create slots")).to_be_disabled()
     assert dashboard.evaluate("window.notReloaded") is True, "the dashboard was reloaded"
-    assert watcher_context.console.errors == [] and maker_context.console.errors == []
+    assert dashboard.context.console.errors == [] and maker_context.console.errors == []
