@@ -272,6 +272,8 @@ def test_a_choice_sends_only_the_seats_left_so_every_chooser_keeps_their_own_cho
     open_through_the_desk(scene, make, app, choosing, "choosing/open")
     watcher = join(scene.participants[0])
     watcher.wait_for(lambda s: any("Choose your breakout room" in f for f in s.fragments), what="the chooser")
+    # The opening's own broadcast goes out now: flushed after the choice, it would be rendered at a newer revision.
+    coalescer().flush()
     before_the_choice = services.session_version(scene.session.id)
     client = app.test_client()
     make.sign_in(client, scene.participants[1])
