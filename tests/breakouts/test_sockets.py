@@ -128,6 +128,17 @@ def test_a_moved_person_sees_their_new_room_live(scene, join, make, app):
     assert announced(other) == other_before, "nobody else is told"
 
 
+def test_an_arrival_after_a_round_opens_gets_a_room_not_the_card_kept_from_before(scene, join, make):
+    """With no round everyone's card is the same and kept; opening a round raises the revision it is kept at."""
+    early = join(make.member(scene.workshop, name="Early Eshan", country="IN"))
+    assert any('state-none' in f for f in early.collect())
+    round_ = scene.round(room_count="2", open_it=True)
+    late = make.member(scene.workshop, name="Late Lata", country="IN")
+    join(late).wait_for(lambda s: any('data-testid="breakout-announce"' in f for f in s.fragments),
+                        what="the room they were placed in")
+    assert db.session.query(BreakoutAssignment).filter_by(round_id=round_.id, person_id=late.id).count() == 1
+
+
 def test_a_late_joiner_is_placed_in_the_smallest_room_on_arrival(scene, join, make):
     round_ = scene.round(room_count="3", open_it=True)
     smallest = round_.rooms[2]

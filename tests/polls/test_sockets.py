@@ -261,6 +261,34 @@ def test_a_participant_who_reconnects_gets_the_poll_their_answer_and_the_results
     assert "1 · 100.0%" in arrival
 
 
+def test_arrivals_at_the_same_revision_each_get_only_their_own_answers(room, join, cast):
+    """The cards of unanswered polls are kept per revision and shared; an answer is never one of them."""
+    answered, other = room.poll(PollKind.SINGLE.value), room.poll(PollKind.RATING.value)
+    voter, bystander = room.participants[0], room.participants[1]
+    assert cast(join(voter), {"poll": answered.id, "answer": {"option": answered.options[1].id}})["ok"]
+
+    def mine(person) -> dict[int, str]:
+        arrival = next(f for f in join(person).collect() if 'id="session-polls"' in f)
+        return {poll.id: re.search(rf'<p id="poll-mine-{poll.id}"[^>]*>(.*?)</p>', arrival, re.S).group(1)
+                for poll in (answered, other)}
+
+    first_bystander, voters, second_bystander = mine(bystander), mine(voter), mine(bystander)
+    assert "Framework agreement" in voters[answered.id] and voters[other.id] == ""
+    assert first_bystander == second_bystander == {answered.id: "", other.id: ""}
+
+
+def test_a_new_poll_with_a_deleted_drafts_id_is_voted_on_with_its_own_options(room, join, cast):
+    """Options are kept per poll once read; SQLite gives a deleted poll's id to the next one (a deleted
+    workshop's polls too: the live demo is made afresh each day)."""
+    draft = room.poll(PollKind.SINGLE.value, open_it=False, options="Alpha\nBeta")
+    assert list(services.option_texts(draft).values()) == ["Alpha", "Beta"]
+    services.delete_poll(draft)
+    db.session.commit()
+    poll = room.poll(PollKind.SINGLE.value, options="Gamma\nDelta")  # the draft's id on SQLite
+    ack = cast(join(room.participants[0]), {"poll": poll.id, "answer": {"option": poll.options[1].id}})
+    assert ack["ok"] and "Delta" in ack["mine"]
+
+
 def test_drafts_are_not_sent_to_participants(room, join):
     draft = room.poll(PollKind.SINGLE.value, open_it=False, question="A secret draft?")
     opened = room.poll(PollKind.RATING.value)

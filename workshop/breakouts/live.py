@@ -294,8 +294,17 @@ class BreakoutsOnSessionPage:
     def joined(self, session, membership) -> None:
         """Place a participant who arrives while a round runs (announced to the desk), then send their card."""
         version = services.session_version(session.id)
+        # With no round in the session, everyone's card is the same: kept per revision for a join storm.
+        kept = current_app.extensions.setdefault("breakout_cards_without_round", {})  # session id -> (revision, card)
+        if (found := kept.get(session.id)) is not None and found[0] == version:
+            emit(FRAGMENT_EVENT, found[1], to=request.sid)
+            return
         round_ = services.current_round(session.id)
-        if round_ is not None and round_.state == RoundState.OPEN and membership.role == Role.PARTICIPANT:
+        if round_ is None:
+            kept[session.id] = (version, render_card(None, version=version))
+            emit(FRAGMENT_EVENT, kept[session.id][1], to=request.sid)
+            return
+        if round_.state == RoundState.OPEN and membership.role == Role.PARTICIPANT:
             try:
                 placed = services.place_late_joiner(round_, current_user.id)
                 db.session.commit()

@@ -24,11 +24,18 @@ from flask import Flask, current_app
 from workshop.changes import Change
 from workshop.db import db
 from workshop.extensions import socketio
+from workshop.live.access import NAMESPACE
+from workshop.live.rooms import session_room
 
 log = logging.getLogger(__name__)
 
 FRAGMENT_EVENT = "fragment"
 RETRY_SECONDS = 1.0
+# What follows people coming and going (the online count, the desk's turnout) goes to a whole workshop or
+# session: with a thousand pages, sending it at every flush while people come and go would cost more than the
+# votes. It may lag by a moment that grows with the pages of its room: 2 ms a page, at most 2 s.
+PRESENCE_SPACING_PER_PAGE = 0.002
+PRESENCE_SPACING_MAX = 2.0
 
 
 def _outages() -> tuple[type[Exception], ...]:
@@ -76,7 +83,14 @@ def presence_changed_in(session_id: int) -> None:
         for hook in session_hooks:
             hook.presence_changed(session_id)
 
-    coalescer().mark(("session-presence", session_id), job, whole_state=True)
+    coalescer().mark(("session-presence", session_id), job, whole_state=True,
+                     spacing=presence_spacing(session_room(session_id)))
+
+
+def presence_spacing(room: str) -> float:
+    """How long a presence broadcast to ``room`` waits after its last one: longer for more pages (this worker's)."""
+    pages = len(socketio.server.manager.rooms.get(NAMESPACE, {}).get(room, ()))
+    return min(PRESENCE_SPACING_MAX, pages * PRESENCE_SPACING_PER_PAGE)
 
 
 @dataclass(frozen=True)
@@ -163,36 +177,48 @@ class Coalescer:
         self.leases = leases or FlushLeases(None, interval)
         self._pending: dict[Hashable, Callable[[], None]] = {}
         self._whole_state: set[Hashable] = set()
+        self._spacing: dict[Hashable, float] = {}
+        self._last_run: dict[Hashable, float] = {}
         self._lock = threading.Lock()
         self._running = False
         self._accepting = True
 
-    def mark(self, key: Hashable, job: Callable[[], None], *, whole_state: bool = False) -> None:
+    def mark(self, key: Hashable, job: Callable[[], None], *, whole_state: bool = False,
+             spacing: float = 0.0) -> None:
         """Run ``job`` at the next flush. ``whole_state``: the job sends the key's whole current state from
-        the database (not what this worker alone changed), so with several workers one run serves all."""
+        the database (not what this worker alone changed), so with several workers one run serves all.
+        ``spacing``: the job runs at the first flush at least that many seconds after its last run."""
         with self._lock:
             if not self._accepting:
                 return
             self._pending[key] = job
             if whole_state:
                 self._whole_state.add(key)
+            if spacing > 0:
+                self._spacing[key] = spacing
+            else:
+                self._spacing.pop(key, None)
             start = not self._running
             self._running = True
         if start:
             socketio.start_background_task(self._run)
 
     def flush(self) -> None:
+        now = time.monotonic()
         with self._lock:
             jobs, self._pending = self._pending, {}
             whole, self._whole_state = self._whole_state, set()
-        deferred = {key: job for key, job in jobs.items() if key in whole and not self.leases.take(key)}
+        deferred = {key: job for key, job in jobs.items() if self._too_soon(key, now)
+                    or key in whole and not self.leases.take(key)}
         if deferred:
             with self._lock:  # for this loop's next flush, unless the key was marked again meanwhile
                 self._pending = {**deferred, **self._pending}
-                self._whole_state |= deferred.keys()
+                self._whole_state |= deferred.keys() & whole
         for key, job in jobs.items():
             if key in deferred:
                 continue
+            if key in self._spacing:
+                self._last_run[key] = now
             # An app context of its own (a green thread may inherit the one that started it, whose database
             # session that code is still using), and a request context so templates can build links (url_for).
             with self.app.app_context(), self.app.test_request_context("/"):
@@ -206,6 +232,10 @@ class Coalescer:
                     socketio.start_background_task(self._mark_later, key, job)
                 except Exception:
                     log.exception("live broadcast %r failed", key)
+
+    def _too_soon(self, key: Hashable, now: float) -> bool:
+        spacing = self._spacing.get(key)
+        return spacing is not None and now - self._last_run.get(key, -spacing) < spacing
 
     def _mark_later(self, key: Hashable, job: Callable[[], None]) -> None:
         socketio.sleep(RETRY_SECONDS)

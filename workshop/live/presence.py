@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template
@@ -24,7 +25,7 @@ from sqlalchemy import select
 
 from workshop.accounts.models import Person
 from workshop.db import db
-from workshop.live.broadcast import coalescer, emit_fragment, presence_changed_in
+from workshop.live.broadcast import coalescer, emit_fragment, presence_changed_in, presence_spacing
 from workshop.live.rooms import desk_room, workshop_room
 from workshop.workshops.models import Membership, Workshop
 
@@ -58,7 +59,11 @@ def next_version(previous: int) -> int:
 
 
 class Presence:
-    """This process's connections: right for one process, wrong for several (use ``RedisPresence`` there)."""
+    """This process's connections: right for one process, wrong for several (use ``RedisPresence`` there).
+
+    Who is online where is counted as connections come and go (people with several tabs once), so that a
+    question costs the same with a thousand connections as with ten.
+    """
 
     shared = False
 
@@ -66,11 +71,15 @@ class Presence:
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
         self._versions: dict[int, int] = {}
+        self._tabs: dict[tuple, Counter] = defaultdict(Counter)  # ("workshop" | "session" | "place", id) -> person -> tabs
 
     def arrive(self, sid: str, workshop_id: int, person_id: int, session_id: int | None = None,
                place: str | None = None) -> None:
         with self._lock:
-            self._connections[sid] = Connection(workshop_id, person_id, session_id, place)
+            if (earlier := self._connections.get(sid)) is not None:
+                self._count(earlier, -1)
+            connection = self._connections[sid] = Connection(workshop_id, person_id, session_id, place)
+            self._count(connection, +1)
             self._versions[workshop_id] = next_version(self._versions.get(workshop_id, 0))
 
     def leave(self, sid: str) -> int | None:
@@ -79,8 +88,25 @@ class Presence:
             connection = self._connections.pop(sid, None)
             if connection is None:
                 return None
+            self._count(connection, -1)
             self._versions[connection.workshop_id] = next_version(self._versions[connection.workshop_id])
             return connection.workshop_id
+
+    def _count(self, connection: Connection, change: int) -> None:
+        for where in (("workshop", connection.workshop_id), ("session", connection.session_id),
+                      ("place", connection.place)):
+            if where[1] is None:
+                continue
+            tabs = self._tabs[where]
+            tabs[connection.person_id] += change
+            if tabs[connection.person_id] <= 0:
+                del tabs[connection.person_id]
+                if not tabs:
+                    del self._tabs[where]
+
+    def _people(self, where: tuple) -> set[int]:
+        tabs = self._tabs.get(where)
+        return set(tabs) if tabs else set()
 
     def connection(self, sid: str) -> Connection | None:
         with self._lock:
@@ -94,12 +120,12 @@ class Presence:
     def in_session(self, session_id: int) -> int:
         """How many people have the session's live page open now."""
         with self._lock:
-            return len({c.person_id for c in self._connections.values() if c.session_id == session_id})
+            return len(self._tabs.get(("session", session_id), ()))
 
     def at_place(self, place: str) -> set[int]:
         """The people who have a given page (say, one breakout room's) open now."""
         with self._lock:
-            return {c.person_id for c in self._connections.values() if c.place == place}
+            return self._people(("place", place))
 
     def version(self, workshop_id: int) -> int:
         """The version of the workshop's presence: read it before what it versions."""
@@ -109,8 +135,7 @@ class Presence:
     def online(self, workshop_id: int) -> tuple[set[int], int]:
         """The people online in a workshop and the version of that answer."""
         with self._lock:
-            people = {c.person_id for c in self._connections.values() if c.workshop_id == workshop_id}
-            return people, self._versions.get(workshop_id, 0)
+            return self._people(("workshop", workshop_id)), self._versions.get(workshop_id, 0)
 
 
 # Versions come from the Redis server's clock (one clock for every worker), in microseconds like
@@ -380,7 +405,7 @@ def render_online(workshop, with_names: bool) -> str:
 
 
 def broadcast_online(workshop_id: int) -> None:
-    """Mark the workshop's online list changed: at the next flush, one render to everyone, one with names to staff."""
+    """Mark the workshop's online list changed: at a flush soon, one render to everyone, one with names to staff."""
 
     def job():
         workshop = db.session.get(Workshop, workshop_id)
@@ -389,7 +414,8 @@ def broadcast_online(workshop_id: int) -> None:
             emit_fragment(render_template("live/_online_count.html", oob=True, **state), workshop_room(workshop_id))
             emit_fragment(render_template("live/_online_names.html", oob=True, **state), desk_room(workshop_id))
 
-    coalescer().mark(("online", workshop_id), job, whole_state=True)
+    coalescer().mark(("online", workshop_id), job, whole_state=True,
+                     spacing=presence_spacing(workshop_room(workshop_id)))
 
 
 def renew_presence() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 from flask_login import current_user
 from flask_socketio import emit
+from markupsafe import Markup
 
 from sqlalchemy import select
 
@@ -27,7 +28,7 @@ from workshop.live.timers import on_deadline
 from workshop.live.rooms import desk_room, session_room
 from workshop.workshops.permissions import Action, Refused, authorize_for
 from workshop.polls import services
-from workshop.polls.models import Poll, PollKind, PollState
+from workshop.polls.models import Ballot, Poll, PollKind, PollState
 from workshop.workshops.models import Workshop
 
 
@@ -60,17 +61,32 @@ def results_at(poll: Poll, version: int) -> services.Results:
     return results
 
 
-def card_context(poll: Poll, person, version: int) -> dict:
-    ballot = services.my_ballot(poll, person)
-    return {"poll": poll, "results": results_at(poll, version), "now": utcnow(), "version": version,
-            "answer": services.describe(poll, ballot) if ballot else None}
+def render_card(poll: Poll, version: int, answer: str | None) -> Markup:
+    return Markup(render_template("polls/_card.html", poll=poll, results=results_at(poll, version), answer=answer,
+                                  version=version, append=False, oob=False, poll_id=None))
 
 
 def render_session_polls(session, person) -> str:
-    """The whole polls area of a session page as this person sees it (their own ballots included)."""
+    """The whole polls area of a session page as this person sees it (their own ballots included).
+
+    The cards of the polls the person has not answered are the same for everyone: rendered once per revision
+    of the session's polls and kept, since a join storm asks a thousand times. Only answered polls are rendered
+    for the person, with their answer.
+    """
     version = version_of(session.id)
-    cards = [card_context(poll, person, version) for poll in visible_polls(session)]
-    return render_template("polls/_session_polls.html", session=session, cards=cards, version=version)
+    kept = current_app.extensions.setdefault("session_poll_cards", {})  # session id -> (revision, cards)
+    if (found := kept.get(session.id)) is None or found[0] != version:
+        found = (version, [(poll.id, render_card(poll, version, None)) for poll in visible_polls(session)])
+        kept[session.id] = found
+    answered = services.ballot_ids_by_poll([poll_id for poll_id, _ in found[1]], person)
+    cards = [_answered_card(poll_id, ballot_id, version) if (ballot_id := answered.get(poll_id)) else card
+             for poll_id, card in found[1]]
+    return render_template("polls/_session_polls.html", cards=cards, version=version)
+
+
+def _answered_card(poll_id: int, ballot_id: int, version: int) -> Markup:
+    poll = db.session.get(Poll, poll_id)
+    return render_card(poll, version, services.describe(poll, db.session.get(Ballot, ballot_id)))
 
 
 def staff_context(poll: Poll, version: int, results=None) -> dict:

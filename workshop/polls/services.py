@@ -263,7 +263,7 @@ class Answer:
 def check_answer(poll: Poll, payload: dict) -> Answer:
     if not isinstance(payload, dict):
         raise ValidationError({"answer": "The vote was not understood."})
-    option_ids = {o.id for o in poll.options}
+    option_ids = set(option_texts(poll))
     kind = poll.kind
     if kind == PollKind.SINGLE:
         choice = payload.get("option")
@@ -390,6 +390,18 @@ def my_ballot(poll: Poll, person) -> Ballot | None:
                                                   Ballot.voter_key == voter_key(poll.id, person.id)))
 
 
+def ballot_ids_by_poll(poll_ids: list[int], person) -> dict[int, int]:
+    """The ids of the person's ballots in these polls, in one query (most people have none to load)."""
+    if not poll_ids:
+        return {}
+    keys = [voter_key(poll_id, person.id) for poll_id in poll_ids]
+    return dict(db.session.connection().execute(_BALLOTS_OF_VOTER, {"polls": poll_ids, "keys": keys}).all())
+
+
+_BALLOTS_OF_VOTER = select(Ballot.poll_id, Ballot.id).where(Ballot.poll_id.in_(bindparam("polls", expanding=True)),
+                                                            Ballot.voter_key.in_(bindparam("keys", expanding=True)))
+
+
 # Results --------------------------------------------------------------------------------------
 
 @dataclass
@@ -450,11 +462,22 @@ def answer_in_words(poll: Poll, rating: int | None, text: str | None, option_ids
         return f"{rating} of {poll.scale_max}"
     if text is not None:
         return text
-    texts = {o.id: o.text for o in poll.options}
+    texts = option_texts(poll)
     names = [texts.get(option_id, "?") for option_id in option_ids]
     if poll.kind == PollKind.RANKING:
         return " > ".join(names)
     return "; ".join(names)
+
+
+def option_texts(poll: Poll) -> dict[int, str]:
+    """The poll's options, id -> text, in order. A poll's options never change once it is made, so they are
+    read once per process (keyed with the poll's creation time too: SQLite gives a deleted draft's id to the
+    next poll)."""
+    kept = current_app.extensions.setdefault("poll_options", {})
+    key = (poll.id, poll.created_at)
+    if (found := kept.get(key)) is None:
+        found = kept[key] = {option.id: option.text for option in poll.options}
+    return found
 
 
 def named_ballots(poll: Poll) -> list[tuple[str, str, str, datetime]]:
