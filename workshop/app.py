@@ -25,8 +25,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Green threads queue for a pooled connection beyond these (SQLite writes serialize anyway); a wait
-        # longer than the pool timeout, or a server that does not answer a connect, is a 503, not a hang.
+        # longer than the pool timeout, or a server that does not answer a connect, is a 503, not a hang. A
+        # pooled connection is tried before use, since the server may have restarted (a file never does: SQLite
+        # skips that round trip on every request and socket event).
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+                                                   "pool_pre_ping": True,
                                                    "pool_size": app.config["DB_POOL_SIZE"],
                                                    "max_overflow": app.config["DB_POOL_OVERFLOW"],
                                                    "pool_timeout": app.config["DB_POOL_TIMEOUT"],

@@ -168,7 +168,6 @@ FIXED = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_SSL_STRICT": True,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "COMPRESS_MIMETYPES": [
         "text/html", "text/css", "text/csv", "text/calendar", "text/plain",
         "application/javascript", "text/javascript", "application/json", "image/svg+xml",
