@@ -179,7 +179,7 @@ def on_vote(data):
         poll_id = data.get("poll") if isinstance(data, dict) else None
         named = services.poll_named(poll_id)
         authorize_for(named, Action.VOTE)
-        cast = services.vote(poll_id, current_user, data.get("answer") if isinstance(data, dict) else None)
+        cast = services.vote_in(named, current_user, data.get("answer") if isinstance(data, dict) else None)
     except Refused as refused:
         db.session.rollback()
         return refused.ack()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -260,7 +260,7 @@ class Answer:
     normalized: str | None = None
 
 
-def check_answer(poll: Poll, payload: dict) -> Answer:
+def check_answer(poll: Poll | VotingPoll, payload: dict) -> Answer:
     if not isinstance(payload, dict):
         raise ValidationError({"answer": "The vote was not understood."})
     option_ids = set(option_texts(poll))
@@ -315,9 +315,11 @@ def vote(poll_id, person, payload) -> Cast:
     ballot where changing is not allowed, any answer that breaks the rules,
     and votes faster than the person's limit (429).
     """
-    if not is_int(poll_id):
-        raise ValidationError({"poll": "There is no such poll."}, status=404)
-    poll = db.session.get(Poll, poll_id)
+    return vote_in(poll_named(poll_id), person, payload)
+
+
+def vote_in(poll: VotingPoll | None, person, payload) -> Cast:
+    """:func:`vote`, in a poll already read with :func:`poll_named` (for the access check)."""
     if poll is None:
         raise ValidationError({"poll": "There is no such poll."}, status=404)
     if not can(membership_of(poll.workshop_id, person), Action.VOTE):
@@ -356,7 +358,7 @@ _POLL_OPEN_FOR_BALLOT = (select(Poll.state, Poll.closes_at).where(Poll.id == bin
                          .with_for_update(read=True, key_share=True))
 
 
-def _write_ballot(poll: Poll, key: str, person_id: int | None, earlier: int | None, answer: Answer) -> None:
+def _write_ballot(poll: Poll | VotingPoll, key: str, person_id: int | None, earlier: int | None, answer: Answer) -> None:
     """The ballot and its picks. A changed vote replaces the earlier ballot's answer and picks."""
     connection = db.session.connection()
     fields = {"rating": answer.rating, "text": answer.text, "normalized": answer.normalized, "hidden": False,
@@ -456,7 +458,7 @@ def describe(poll: Poll, ballot: Ballot) -> str:
     return answer_in_words(poll, ballot.rating, ballot.text, [choice.option_id for choice in ballot.choices])
 
 
-def answer_in_words(poll: Poll, rating: int | None, text: str | None, option_ids: list[int]) -> str:
+def answer_in_words(poll: Poll | VotingPoll, rating: int | None, text: str | None, option_ids: list[int]) -> str:
     """An answer in words: a rating, a text, or the options picked in order."""
     if rating is not None:
         return f"{rating} of {poll.scale_max}"
@@ -469,7 +471,7 @@ def answer_in_words(poll: Poll, rating: int | None, text: str | None, option_ids
     return "; ".join(names)
 
 
-def option_texts(poll: Poll) -> dict[int, str]:
+def option_texts(poll: Poll | VotingPoll) -> dict[int, str]:
     """The poll's options, id -> text, in order. A poll's options never change once it is made, so they are
     read once per process (keyed with the poll's creation time too: SQLite gives a deleted draft's id to the
     next poll)."""
@@ -487,6 +489,48 @@ def named_ballots(poll: Poll) -> list[tuple[str, str, str, datetime]]:
     return [(name, email, describe(poll, ballot), ballot.cast_at) for name, email, ballot in rows]
 
 
-def poll_named(poll_id) -> Poll | None:
-    """The poll a socket event names (any value), for its access check; None if there is no such poll."""
-    return db.session.get(Poll, poll_id) if is_int(poll_id) else None
+@dataclass(frozen=True)
+class VotingPoll:
+    """What a vote needs of its poll. All but ``state`` and ``closes_at`` never change once a poll is made."""
+
+    id: int
+    workshop_id: int
+    session_id: int
+    kind: PollKind
+    anonymous: bool
+    allow_change: bool
+    max_picks: int
+    scale_max: int
+    created_at: datetime
+    state: PollState
+    closes_at: datetime | None
+
+
+_POLL_NOW = select(Poll.state, Poll.closes_at, Poll.created_at).where(Poll.id == bindparam("poll_id"))
+
+
+def poll_named(poll_id) -> VotingPoll | None:
+    """The poll a vote names (any value), for its access check and its rules; None if there is no such poll.
+
+    Votes are the busiest event of a live session: the parts of a poll that never change are read once per
+    process, and each vote reads only its state (and its creation time, since SQLite gives a deleted poll's id
+    to the next poll).
+    """
+    if not is_int(poll_id):
+        return None
+    now = db.session.connection().execute(_POLL_NOW, {"poll_id": poll_id}).first()
+    if now is None:
+        return None
+    kept = current_app.extensions.setdefault("voting_polls", {})  # poll id -> VotingPoll
+    poll = kept.get(poll_id)
+    if poll is None or poll.created_at != now.created_at:
+        poll = kept[poll_id] = _voting_poll(db.session.get(Poll, poll_id))
+    return replace(poll, state=now.state, closes_at=now.closes_at)
+
+
+def _voting_poll(poll: Poll) -> VotingPoll:
+    option_texts(poll)  # read now, with the poll at hand
+    return VotingPoll(id=poll.id, workshop_id=poll.workshop_id, session_id=poll.session_id, kind=poll.kind,
+                      anonymous=poll.anonymous, allow_change=poll.allow_change, max_picks=poll.max_picks,
+                      scale_max=poll.scale_max, created_at=poll.created_at, state=poll.state,
+                      closes_at=poll.closes_at)
