@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from flask.sessions import SecureCookieSessionInterface
 from socketio import packet
 from sqlalchemy import delete, event, func, select
 
@@ -334,6 +335,19 @@ def test_the_events_of_a_connection_check_access_with_the_person_and_membership_
     statements = statements_during(lambda: vote(socket, poll))
     assert not [s for s in statements if "FROM person" in s or "FROM membership" in s or "FROM invite" in s]
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == 1
+
+
+def test_the_events_of_a_connection_use_its_session_without_reading_the_cookie_again(connect, make, workshop,
+                                                                                    monkeypatch):
+    person = make.member(workshop)
+    socket, poll = open_poll_page(connect, person, workshop)
+    vote(socket, poll)  # the first event keeps the connection's session
+    decoded = []
+    real = SecureCookieSessionInterface.open_session
+    monkeypatch.setattr(SecureCookieSessionInterface, "open_session",
+                        lambda self, app, request: decoded.append(request.path) or real(self, app, request))
+    assert [vote(socket, poll, option)["ok"] for option in (1, 0)] == [True, True]
+    assert [path for path in decoded if path.startswith("/socket.io")] == []  # broadcasts run requests of their own
 
 
 def test_a_membership_ended_unannounced_refuses_the_events_once_the_identity_is_read_again(

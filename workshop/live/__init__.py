@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     from workshop import changes
     from workshop.live import revisions  # noqa: F401 - its table
     from workshop.live.access import end_live_access
+    from workshop.live.identity import ConnectionSessionInterface
     from workshop.live.broadcast import Coalescer, FlushLeases, deliver, on_change
     from workshop.live.presence import make_presence, online_state
 
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.extensions["live_coalescer"] = Coalescer(app, interval,
                                                  FlushLeases(queue if is_redis_url(queue) else None, interval))
     app.extensions["presence"] = make_presence(app.config)
+    app.session_interface = ConnectionSessionInterface()
     init_gate(app, socketio.server)
     handlers.register()
     changes.subscribe(deliver)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -99,3 +100,15 @@ def _detached_copy(instance):
         copy = scratch.merge(instance, load=False)
         scratch.expunge(copy)
     return copy
+
+
+class ConnectionSessionInterface(SecureCookieSessionInterface):
+    """A socket event's request context takes the session its connection keeps (Flask-SocketIO's copy, made at
+    the first event) instead of verifying and decoding the cookie again at every vote and upvote."""
+
+    KEPT = "saved_session"  # where Flask-SocketIO keeps it in the connection's environ
+
+    def open_session(self, app, request):
+        kept = request.environ.get(self.KEPT)
+        return kept if kept is not None else super().open_session(app, request)
+
