@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from tests.live.test_access import statements_during
 from tests.qa.conftest import QUESTION, fragments_of, question_count, questions_revision, stored, vote_count
 from workshop.db import db
 from workshop.live.broadcast import coalescer
@@ -220,6 +221,16 @@ def test_an_upvote_is_acknowledged_with_the_stored_count_and_broadcast(room, joi
     in_question = (str(question.id), str(ack["version"]), "1")
     reader.wait_for(lambda s: counts_of(s, question.id)[-1:] == [(ack["version"], 1)]
                     or in_question in QUESTION.findall("".join(s.fragments)), what="the one vote")
+
+
+def test_an_upvote_asks_the_database_four_statements(room, join, send):
+    """Upvotes come by the thousand: the question's row, the vote, the count and the revision; nothing else
+    (the person and their membership were read when the page connected)."""
+    question_id = room.ask(room.participants[0]).id
+    voter = join(room.participants[1])
+    statements = statements_during(lambda: send(voter, "qa_upvote", {"question": question_id, "on": True}))
+    assert [statement.split()[0] for statement in statements] == ["SELECT", "INSERT", "UPDATE", "INSERT"]
+    assert vote_count(question_id) == 1
 
 
 def test_a_double_upvote_is_refused_and_counted_once(room, join, send):

@@ -228,9 +228,9 @@ def on_upvote(data):
     """``qa_upvote``: ``{"question": id, "on": bool}``; the ack carries the stored count and revision."""
     try:
         data = _payload(data)
-        named = services.question_named(data.get("question"))
+        named = services.upvoted_question(data.get("question"))
         authorize_for(named, Action.ASK)
-        upvoted = services.upvote(data.get("question"), current_user, data.get("on"))
+        upvoted = services.upvote_in(named, current_user, data.get("on"))
     except Refused as refused:
         db.session.rollback()
         return refused.ack()

@@ -215,9 +215,15 @@ def upvote(question_id, person, on) -> Upvoted:
     The unique constraint on (question, person) keeps it to one per person even when two tabs
     send at the same instant; the count changes in the same transaction as the vote row.
     """
+    return upvote_in(upvoted_question(question_id), person, on)
+
+
+def upvote_in(question: UpvotedQuestion | None, person, on) -> Upvoted:
+    """:func:`upvote`, of a question already read with :func:`upvoted_question` (for the access check)."""
     if not isinstance(on, bool):
         raise ValidationError({"question": "Say whether to add or remove the upvote."})
-    question = _question(question_id)
+    if question is None:
+        raise ValidationError({"question": "There is no such question."}, status=404)
     if not can(membership_of(question.workshop_id, person), Action.ASK):
         raise ValidationError({"question": "Only members of this workshop can upvote."}, status=403)
     if question.status != QuestionStatus.APPROVED:
@@ -238,11 +244,31 @@ def upvote(question_id, person, on) -> Upvoted:
             raise ValidationError({"question": "You have not upvoted this question."}, status=409)
         step = -1
     votes = connection.execute(_COUNT_UPVOTE, {"question_id": question.id, "step": step}).scalar_one()
-    # Plain values, read before the commit expires the question: reloading it would cost a query.
-    question_id, session_id, workshop_id = question.id, question.session_id, question.workshop_id
-    revision = revisions.commit_busy(live_target(session_id), QUESTION_TOPIC, session_id, workshop_id, question_id,
-                                     True)
-    return Upvoted(question_id, votes, revision)
+    revision = revisions.commit_busy(live_target(question.session_id), QUESTION_TOPIC, question.session_id,
+                                     question.workshop_id, question.id, True)
+    return Upvoted(question.id, votes, revision)
+
+
+@dataclass(frozen=True)
+class UpvotedQuestion:
+    """What an upvote needs of its question: read in one plain query, since upvotes come by the thousand."""
+
+    id: int
+    workshop_id: int
+    session_id: int
+    status: QuestionStatus
+
+
+_UPVOTED_QUESTION = select(Question.id, Question.workshop_id, Question.session_id, Question.status).where(
+    Question.id == bindparam("question_id"))
+
+
+def upvoted_question(question_id) -> UpvotedQuestion | None:
+    """The question an upvote names (any value), for its access check; None if there is no such question."""
+    if not is_int(question_id):
+        return None
+    row = db.session.connection().execute(_UPVOTED_QUESTION, {"question_id": question_id}).first()
+    return UpvotedQuestion(*row) if row is not None else None
 
 
 # Moderation ------------------------------------------------------------------------------------------
