@@ -1,0 +1,5 @@
+"""Placeholder: the live recorder."""
+
+
+def init_app(app) -> None:
+    pass
