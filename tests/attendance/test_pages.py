@@ -7,13 +7,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.attendance.conftest import at
 from workshop.attendance.models import AttendanceInterval, AttendanceSource, AttendanceTotal
-from workshop.attendance.services import seconds_attended
+from workshop.attendance.services import BANDS, seconds_attended
 from workshop.audit.models import AuditEvent
 from workshop.db import db
 from workshop.workshops.models import Role
@@ -44,9 +45,12 @@ def test_the_grid_shows_shares_as_text_and_symbols_with_totals(client, make, rec
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Nima Sherpa" in html and "Sunil Perera" in html
-    assert '<span aria-hidden="true">●</span> 100%' in html  # the symbol and the number, not colour alone
-    assert '<span aria-hidden="true">◐</span> 33%' in html
+    # The number as text, and the band's class, whose symbol the stylesheet draws: not colour alone.
+    assert '<td class="att-high">100%</td>' in html and '<td class="att-mid">33%</td>' in html
     assert "75% or more" in html  # the legend in words
+    stylesheet = (Path(__file__).parents[2] / "workshop/static/css/attendance.css").read_text()
+    for band in BANDS:
+        assert f'.{band.css}::before {{ content: "{band.symbol} " / ""; }}' in stylesheet
     assert "2 of 4" in html  # two of the four members were in the opening
     assert "120 min (67%)" in html  # Nima: 90 + 30 of 180 minutes
 
