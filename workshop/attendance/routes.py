@@ -16,8 +16,7 @@ from workshop.attendance import services
 from workshop.attendance.forms import DeleteIntervalsForm, ManualEntryForm, RemoveEntryForm
 from workshop.csvio import csv_response
 from workshop.db import db
-from workshop.errors import ValidationError
-from workshop.forms import show_errors, submit
+from workshop.forms import submit
 from workshop.workshops.models import Membership, Role, Workshop
 from workshop.workshops.permissions import Action, can, requires
 
@@ -122,18 +121,13 @@ def add_manual(workshop: Workshop, membership: Membership):
 @blueprint.post("/w/<code>/attendance/manual/<int:entry_id>/remove")
 @requires(Action.MANAGE_ATTENDANCE)
 def remove_manual(workshop: Workshop, membership: Membership, entry_id: int):
+    entry = services.manual_entry(workshop, entry_id)
+    if entry is None:
+        abort(404, "There is no such entry made by hand in this workshop.")
     form = RemoveEntryForm()
-    if not form.validate_on_submit():
-        return _manual_page(workshop, _entry_form(workshop), 400, remove_form=form)
-    try:
-        services.remove_manual(workshop, current_user, entry_id, form.reason.data)
-    except ValidationError as error:
-        db.session.rollback()
-        if error.status == 404:
-            abort(404, error.errors["reason"])
-        show_errors(form, error)
-        return _manual_page(workshop, _entry_form(workshop), error.status, remove_form=form)
-    db.session.commit()
+    _, status = submit(form, lambda: services.remove_manual(entry, current_user, form.reason.data))
+    if status != 200:  # a POST: 200 only once removed
+        return _manual_page(workshop, _entry_form(workshop), status, remove_form=form)
     flash("Entry removed; the reason is in the audit log.", "success")
     return redirect(url_for("attendance.manual", code=workshop.code))
 

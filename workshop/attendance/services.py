@@ -341,19 +341,21 @@ def add_manual(workshop: Workshop, actor, person_id: int, session_id: int, start
     return entry
 
 
-def remove_manual(workshop: Workshop, actor, entry_id: int, reason: str) -> None:
-    """Remove an entry made by hand (recorded ones are what happened and stay), with a reason. Audit-logged."""
+def manual_entry(workshop: Workshop, entry_id: int) -> AttendanceInterval | None:
+    """An entry made by hand in this workshop (recorded ones are what happened, and are never removed by hand)."""
+    return db.session.scalar(select(AttendanceInterval).where(AttendanceInterval.id == entry_id,
+                                                              AttendanceInterval.workshop_id == workshop.id,
+                                                              AttendanceInterval.source == AttendanceSource.MANUAL))
+
+
+def remove_manual(entry: AttendanceInterval, actor, reason: str) -> None:
+    """Remove an entry made by hand, with a reason. Audit-logged."""
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why this entry is removed."})
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": f"Keep the reason under {REASON_MAX} characters."})
-    entry = db.session.scalar(select(AttendanceInterval).where(AttendanceInterval.id == entry_id,
-                                                               AttendanceInterval.workshop_id == workshop.id,
-                                                               AttendanceInterval.source == AttendanceSource.MANUAL))
-    if entry is None:
-        raise ValidationError({"reason": "There is no such entry made by hand in this workshop."}, status=404)
-    record(workshop.id, actor, MANUAL_REMOVED, subject=entry.person,
+    record(entry.workshop_id, actor, MANUAL_REMOVED, subject=entry.person,
            detail=f"{entry.session.title}: {entry.started_at:%Y-%m-%d %H:%M}–{entry.ended_at:%Y-%m-%d %H:%M} UTC "
                   f"(added for: {entry.reason}). Reason: {reason}")
     db.session.delete(entry)
