@@ -4,10 +4,12 @@ each person's own attendance."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from workshop.accounts.models import Person
@@ -25,6 +27,17 @@ blueprint = Blueprint("attendance", __name__)
 
 def _clock(workshop: Workshop):
     return clock_for(current_user.timezone, workshop.timezone)
+
+
+@lru_cache(maxsize=len(services.BANDS) * 101)
+def _cell_html(css: str, percent: int) -> Markup:
+    """A grid cell, made once per band and percentage (a class name of ours and a number: nothing to escape) rather
+    than rendered 14,000 times for 1,000 people x 14 sessions, which was half of the page's time."""
+    return Markup(f'<td class="{css}">{percent}%</td>')
+
+
+def cells_html(cells: list[services.Cell]) -> Markup:
+    return Markup("").join(_cell_html(cell.band.css, cell.percent) for cell in cells)
 
 
 def _filters(workshop: Workshop) -> tuple[str | None, Role | None]:
@@ -47,7 +60,7 @@ def overview(workshop: Workshop, membership: Membership):
     country, role = _filters(workshop)
     return render_template("attendance/grid.html", workshop=workshop, grid=services.grid(workshop, country, role),
                            country=country, role=role, roles=list(Role), bands=services.BANDS,
-                           purge=services.purge_of(workshop), clock=_clock(workshop))
+                           purge=services.purge_of(workshop), clock=_clock(workshop), cells_html=cells_html)
 
 
 @blueprint.get("/w/<code>/attendance/sessions/<int:session_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -137,9 +138,9 @@ def band_of(share: float) -> Band:
     return next(band for band in BANDS if share >= band.lowest)
 
 
-@dataclass(frozen=True)
-class Cell:
-    """A person's time in a session, with what the grid prints, computed once (the grid has 14,000 of them)."""
+class Cell(NamedTuple):
+    """A person's time in a session, with what the grid prints, computed once (the grid has 14,000 of them: a named
+    tuple is made several times faster than a frozen dataclass)."""
 
     seconds: int
     share: float  # of the session's scheduled span, 0..1
