@@ -39,34 +39,18 @@ def _epoch_on_postgresql(element, compiler, **kw):
     return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
 
 
-class greatest(FunctionElement):
-    type = Float()
-    inherit_cache = True
+def _scalar_function(name: str, on_sqlite: str, on_postgresql: str) -> type[FunctionElement]:
+    """A scalar SQL function of several numbers, spelled as each database spells it."""
+    function = type(name, (FunctionElement,), {"type": Float(), "inherit_cache": True})
+    for dialect, spelled in (("sqlite", on_sqlite), ("postgresql", on_postgresql)):
+        compiles(function, dialect)(lambda element, compiler, spelled=spelled, **kw:
+                                    f"{spelled}({compiler.process(element.clauses, **kw)})")
+    return function
 
 
-class least(FunctionElement):
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(greatest, "sqlite")
-def _greatest_on_sqlite(element, compiler, **kw):
-    return f"max({compiler.process(element.clauses, **kw)})"  # SQLite's max() of several arguments is scalar
-
-
-@compiles(least, "sqlite")
-def _least_on_sqlite(element, compiler, **kw):
-    return f"min({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(greatest, "postgresql")
-def _greatest_on_postgresql(element, compiler, **kw):
-    return f"GREATEST({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(least, "postgresql")
-def _least_on_postgresql(element, compiler, **kw):
-    return f"LEAST({compiler.process(element.clauses, **kw)})"
+# SQLite's max() and min() of several arguments are scalar, PostgreSQL's are aggregates only.
+greatest = _scalar_function("greatest", "max", "GREATEST")
+least = _scalar_function("least", "min", "LEAST")
 
 
 def _union_seconds(workshop_id: int, person_id: int | None, now: datetime):
