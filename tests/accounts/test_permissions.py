@@ -19,6 +19,7 @@ EXPECTED = {
     Action.MANAGE_PEOPLE: {ORG: True, MOD: False, PAR: False},
     Action.MANAGE_REPORTS: {ORG: True, MOD: False, PAR: False},
     Action.SUBMIT_OWN_REPORT: {ORG: False, MOD: False, PAR: True},
+    Action.MANAGE_ATTENDANCE: {ORG: True, MOD: False, PAR: False},
 }
 
 

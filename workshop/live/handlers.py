@@ -23,7 +23,7 @@ from workshop.inputs import is_int
 from workshop.live import identity, revisions
 from workshop.live.access import BAD_REQUEST, NAMESPACE, NO_SESSION, gate, refusal
 from workshop.live.broadcast import FRAGMENT_EVENT, presence_changed_in, session_hooks
-from workshop.live.presence import broadcast_online, presence, render_online
+from workshop.live.presence import Connection, broadcast_online, presence, render_online
 from workshop.live.rooms import (access_room, desk_room, organizers_room, person_room, person_session_room,
                                  session_room, workshop_room)
 from workshop.workshops.permissions import Action, Refused, authorize, can
@@ -31,6 +31,22 @@ from workshop.workshops.permissions import Action, Refused, authorize, can
 # auth key -> resolve(session, membership, person_id, value): the socket room of that page, or a refusal raised.
 PlaceResolver = Callable[[object, object, int, object], str]
 places: dict[str, PlaceResolver] = {}
+
+
+# A feature told of each accepted connection (with the auth it gave) and each forgotten one: attendance. They run
+# inside the connect and disconnect handlers, so they must be cheap (no database work: buffer it).
+ArrivalListener = Callable[[str, Connection, dict], None]
+DepartureListener = Callable[[str, Connection], None]
+arrival_listeners: list[ArrivalListener] = []
+departure_listeners: list[DepartureListener] = []
+
+
+def on_connection(arrived: ArrivalListener, left: DepartureListener) -> None:
+    """Register a feature's listeners for connections accepted (``arrived(sid, connection, auth)``) and forgotten
+    (``left(sid, connection)``), each once."""
+    if arrived not in arrival_listeners:
+        arrival_listeners.append(arrived)
+        departure_listeners.append(left)
 
 
 def on_place(key: str, resolve: PlaceResolver) -> None:
@@ -110,6 +126,9 @@ def connect(auth=None):
         # being accepted, so it would stay online. Refused, it is also forgotten by the socket manager.
         _forget(request.sid)
         return False
+    accepted = Connection(workshop.id, current_user.id, session.id if session else None, place)
+    for arrived in arrival_listeners:
+        arrived(request.sid, accepted, auth)
     return None
 
 
@@ -153,6 +172,9 @@ def _forget(sid: str) -> None:
     """The connection is no longer online: its workshop's and session's online lists are sent again."""
     connection = presence().connection(sid)
     workshop_id = presence().leave(sid)
+    if connection is not None:
+        for left in departure_listeners:
+            left(sid, connection)
     if workshop_id is not None:
         broadcast_online(workshop_id)
     if connection is not None and connection.session_id is not None:

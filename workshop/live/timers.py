@@ -33,6 +33,7 @@ class Job:
     name: str
     every: float  # seconds between the end of one run and the start of the next
     run: Callable[[], object]
+    once_more_at_stop: bool = False  # for work buffered in memory: the last of it is written as the worker stops
 
 
 _deadline_sweeps: list[Callable[[], object]] = []
@@ -48,10 +49,19 @@ def deadline_sweeps() -> list[Callable[[], object]]:
     return list(_deadline_sweeps)
 
 
+_feature_jobs: dict[str, Job] = {}
+
+
+def on_timer(job: Job) -> None:
+    """A feature's periodic work in every served worker (attendance writes its buffered intervals)."""
+    _feature_jobs[job.name] = job
+
+
 def live_jobs(app: Flask) -> list[Job]:
     jobs = [Job(f"deadline sweep {sweep.__module__}.{sweep.__name__}", SWEEP_SECONDS, sweep)
             for sweep in deadline_sweeps()] if app.config["DEADLINE_SWEEPS"] else []
     jobs.append(Job("lost connections", LOST_CONNECTIONS_SECONDS, drop_lost_connections))
+    jobs += _feature_jobs.values()
     if app.extensions["presence"].shared:
         from workshop.live.presence import renew_presence, sweep_expired_presence
 
@@ -97,4 +107,10 @@ class Timers:
             if failing:
                 log.info("%s works again", job.name)
             failing = False
+        if job.once_more_at_stop:
+            with self.app.test_request_context("/"):
+                try:
+                    job.run()
+                except Exception:
+                    log.exception("%s failed as the worker stopped", job.name)
 

@@ -32,6 +32,7 @@ class Action(enum.StrEnum):
     MANAGE_PEOPLE = "manage people"
     MANAGE_REPORTS = "manage country reports"
     SUBMIT_OWN_REPORT = "submit own country's report"
+    MANAGE_ATTENDANCE = "see and correct everyone's attendance"
 
 
 _STAFF = frozenset({Role.ORGANIZER, Role.MODERATOR})
@@ -47,6 +48,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_REPORTS: frozenset({Role.ORGANIZER}),
     # Only where the slot allows it and only for the person's own country: reports/services.py checks that.
     Action.SUBMIT_OWN_REPORT: frozenset({Role.PARTICIPANT}),
+    # Each person sees their own attendance with VIEW_WORKSHOP; everyone's is for organizers only (privacy).
+    Action.MANAGE_ATTENDANCE: frozenset({Role.ORGANIZER}),
 }
 
 

@@ -166,6 +166,8 @@
   var auth = { workshop: root.dataset.liveWorkshop };
   if (root.dataset.liveSession) { auth.session = Number(root.dataset.liveSession); }
   if (root.dataset.liveBreakoutRoom) { auth.breakout_room = Number(root.dataset.liveBreakoutRoom); }
+  // A projector shows a session to a room: it is nobody's attendance.
+  if (root.dataset.liveProjector !== undefined) { auth.projector = true; }
   // Reconnecting after a lost connection (a worker died, the network dropped): the first try comes 0.25-0.75 s
   // later, the next ones 0.5-1.5 s, 1-3 s and 2-5 s after the one before, then about every 5 s, each at a
   // random point of its window so that a room full of pages does not come back at one instant. socket.io-client's
