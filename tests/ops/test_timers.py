@@ -61,7 +61,8 @@ def test_every_worker_sweeps_polls_breakout_rounds_and_lost_connections(app):
     assert deadline_sweeps() == [close_due_polls, end_due_rounds]
     names = [job.name for job in live_jobs(app)]
     assert names == ["deadline sweep workshop.polls.live.close_due_polls",
-                     "deadline sweep workshop.breakouts.live.end_due_rounds", "lost connections"]
+                     "deadline sweep workshop.breakouts.live.end_due_rounds", "lost connections",
+                     "attendance flush", "attendance sweep"]
     assert all(job.every <= 1 for job in live_jobs(app) if job.name.startswith("deadline sweep"))
 
 
