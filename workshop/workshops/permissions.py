@@ -32,6 +32,8 @@ class Action(enum.StrEnum):
     MANAGE_PEOPLE = "manage people"
     MANAGE_REPORTS = "manage country reports"
     SUBMIT_OWN_REPORT = "submit own country's report"
+    MANAGE_EVALUATION = "prepare the evaluation and see its results"
+    ANSWER_EVALUATION = "answer the evaluation"
 
 
 _STAFF = frozenset({Role.ORGANIZER, Role.MODERATOR})
@@ -47,6 +49,9 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_REPORTS: frozenset({Role.ORGANIZER}),
     # Only where the slot allows it and only for the person's own country: reports/services.py checks that.
     Action.SUBMIT_OWN_REPORT: frozenset({Role.PARTICIPANT}),
+    # Results are the organizers' only; the evaluation is the participants' to answer (staff see a preview).
+    Action.MANAGE_EVALUATION: frozenset({Role.ORGANIZER}),
+    Action.ANSWER_EVALUATION: frozenset({Role.PARTICIPANT}),
 }
 
 
