@@ -8,8 +8,8 @@ from workshop.evaluation.models import QuestionKind
 
 
 class QuestionForm(FlaskForm):
-    kind = RadioField("Kind", choices=[(QuestionKind.RATING.value, "A rating from 1 to 5"),
-                                       (QuestionKind.TEXT.value, "An open comment")],
+    kind = RadioField("Kind", choices={QuestionKind.RATING.value: "A rating from 1 to 5",
+                                       QuestionKind.TEXT.value: "An open comment"},
                       default=QuestionKind.RATING.value, validators=[InputRequired("Choose the kind.")])
     text = TextAreaField("Question")
 
