@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -134,18 +136,28 @@ def settings(workshop: Workshop, membership: Membership):
     return _saved(workshop, "Saved the evaluation's settings.")
 
 
+def _act(workshop: Workshop, form, change: Callable[[], str]):
+    """An organizer's button or one-field form: ``change`` returns what to say once it is committed."""
+    if not form.validate_on_submit():
+        abort(400, "The form expired. Reload the page and try again.")
+    try:
+        message = change()
+        db.session.commit()
+    except ValidationError as error:
+        return _refused(workshop, error)
+    return _saved(workshop, message)
+
+
 @blueprint.post("/w/<code>/evaluation/state/<switch>")
 @requires(Action.MANAGE_EVALUATION)
 def switch_state(workshop: Workshop, membership: Membership, switch: str):
     evaluation = _evaluation_or_404(workshop)
-    if not ActionForm().validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
-    try:
+
+    def change() -> str:
         services.set_state(evaluation, switch, current_user)
-        db.session.commit()
-    except ValidationError as error:
-        return _refused(workshop, error)
-    return _saved(workshop, f"The evaluation is now {evaluation.state.value}.")
+        return f"The evaluation is now {evaluation.state.value}."
+
+    return _act(workshop, ActionForm(), change)
 
 
 @blueprint.post("/w/<code>/evaluation/questions")
@@ -172,28 +184,24 @@ def _question_or_404(workshop: Workshop, item_id: int):
 def reword_question(workshop: Workshop, membership: Membership, item_id: int):
     question = _question_or_404(workshop, item_id)
     form = RewordForm()
-    if not form.validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
-    try:
+
+    def change() -> str:
         services.reword_question(question, form.text.data, current_user)
-        db.session.commit()
-    except ValidationError as error:
-        return _refused(workshop, error)
-    return _saved(workshop, "Saved the question.")
+        return "Saved the question."
+
+    return _act(workshop, form, change)
 
 
 @blueprint.post("/w/<code>/evaluation/questions/<int:item_id>/remove")
 @requires(Action.MANAGE_EVALUATION)
 def remove_question(workshop: Workshop, membership: Membership, item_id: int):
     question = _question_or_404(workshop, item_id)
-    if not ActionForm().validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
-    try:
+
+    def change() -> str:
         services.remove_question(question, current_user)
-        db.session.commit()
-    except ValidationError as error:
-        return _refused(workshop, error)
-    return _saved(workshop, "Removed the question.")
+        return "Removed the question."
+
+    return _act(workshop, ActionForm(), change)
 
 
 # Organizers: results ---------------------------------------------------------------------------------
