@@ -87,6 +87,9 @@ def test_results_show_charts_with_their_numbers_and_the_rate(scene, prepared, cl
     assert '<strong data-testid="responded">3</strong> of 11 participants' in page
     assert 'role="img"' in page and "5 (Fully) 3." in page  # the chart's accessible name has the numbers
     assert "mean 5.0 out of 5" in page
+    # Each section's means side by side, named in full.
+    assert ("The sessions, mean ratings out of 5: How would you rate the session “Opening plenary”? 5.0; "
+            "How would you rate the session “Country reports”? 5.0.") in page
     scripts = re.findall(r'<script src="/static/([^"]+)"', page)
     # No chart library: the app's own scripts and the vendored htmx and socket.io only.
     assert {name.split(".")[0] for name in scripts if name.startswith("vendor/")} <= {"vendor/htmx", "vendor/socket"}

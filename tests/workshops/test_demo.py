@@ -19,6 +19,7 @@ from workshop.breakouts.models import BreakoutRound, RoundState
 from workshop.db import db, utcnow
 from workshop.demo import data as demo_data
 from workshop.demo.cli import EVERY_LINK
+from workshop.demo import live_copy
 from workshop.demo.seed import seed_demo
 from workshop.evaluation import services as evaluation_services
 from workshop.evaluation.models import EvaluationState
@@ -122,7 +123,10 @@ def test_the_live_copy_has_a_session_running_now_with_things_to_do(app):
     evaluation = evaluation_services.evaluation_of(live)
     assert evaluation.state == EvaluationState.OPEN
     assert evaluation_services.response_count(evaluation) == demo_data.LIVE_EVALUATION_RESPONSES
-    assert not any(evaluation_services.has_responded(evaluation, person) for person in printed)
+    invites = db.session.scalars(select(Invite).where(Invite.workshop_id == live.id).order_by(Invite.id)).all()
+    printed_links = [invite.person for invite in live_copy.printed_invites(invites)]
+    assert len(printed_links) == 5
+    assert not any(evaluation_services.has_responded(evaluation, person) for person in printed_links)
 
 
 def archive_as_it_is() -> tuple:

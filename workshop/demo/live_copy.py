@@ -97,8 +97,17 @@ def make(source: Workshop, now: datetime) -> LiveCopy:
     _poll_with_votes(running, others)
     _questions(running, participants, others)
     organizer = next(m.person for m in members if m.role == Role.ORGANIZER)
-    _evaluation_with_responses(copy, organizer, [m for m in members if m.person in others])
+    printed = {invite.person for invite in printed_invites(invites)}
+    # Sri Lanka's many local participants first: the results then show one country's breakdown, the rest hidden.
+    respondents = sorted((m for m in members if m.role == Role.PARTICIPANT and m.person not in printed),
+                         key=lambda m: m.country != data.WORKSHOP["host_country"])
+    _evaluation_with_responses(copy, organizer, respondents)
     return LiveCopy(copy, running, invites)
+
+
+def printed_invites(invites: list[Invite]) -> list[Invite]:
+    """The participants' links printed at `make run`: the first of each of the sign-in countries."""
+    return [next(i for i in invites if i.person.country == country) for country in data.SIGN_IN_COUNTRIES]
 
 
 def _poll_with_votes(session: AgendaSession, participants: list[Person]) -> None:
