@@ -82,3 +82,30 @@ def test_a_participant_answers_on_a_phone_while_the_rate_changes_live(evaluation
                                               "5 (Fully) 1.")
     expect(chart).to_be_visible()
     expect(results.locator(".evaluation-comments li").first).to_have_text("The <em>site visits</em>")
+
+
+def test_the_printed_summary_has_the_charts_and_their_numbers_and_no_controls(evaluation_scene, open_context,
+                                                                              sign_in, tmp_path):
+    from pypdf import PdfReader
+
+    workshop, organizer, participant = evaluation_scene
+    evaluation = services.evaluation_of(workshop)
+    membership = next(m for m in workshop.memberships if m.person_id == participant.id)
+    comment = next(q for q in evaluation.questions if q.kind.value == "text")
+    form = {f"q{q.id}": "4" for q in evaluation.questions if q.kind.value == "rating"}
+    services.respond(evaluation, participant, membership, {**form, f"q{comment.id}": "More time for <b>questions</b>"})
+
+    context = open_context(locale="en-GB")
+    sign_in(context, organizer)
+    page = context.new_page()
+    page.goto(f"/w/{workshop.code}/evaluation/summary")
+    pdf = tmp_path / "summary.pdf"
+    page.pdf(path=str(pdf), format="A4")
+
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())  # lines wrap in columns
+    assert "Evaluation summary" in text and "1 of 2 participants responded (50%)" in text
+    assert "To what extent was this objective achieved: Discuss innovation" in text
+    assert "4 · Mostly" in text and "mean 4.0 out of 5" in text  # the charts' labels and numbers are text
+    assert "More time for <b>questions</b>" in text
+    for control in ("Print", "Back to the results", "Sign out"):
+        assert control not in text
