@@ -326,9 +326,11 @@ def clean_answers(evaluation: Evaluation, form: dict[str, str]) -> list[Evaluati
 def respond(evaluation: Evaluation, person: Person, membership: Membership, form: dict[str, str]) -> None:
     """Store the person's one response and commit it; ValidationError (400, 409) and nothing stored otherwise.
 
-    The respondent row is written first: on SQLite that write takes the database's lock before the state is
-    read; on PostgreSQL a second send waits on the first's row and then fails on the primary key. Either way
-    the second send of two tabs is refused, and only the first response exists.
+    The evaluation's lock comes first (see the module's docstring), then the respondent row: on PostgreSQL a
+    second send waits on the first's uncommitted row and then fails on the primary key; on SQLite it waits for
+    the database's lock and then finds the row. Either way the second send of two tabs is refused, only the
+    first response exists, and a close committed meanwhile is seen. Nothing else records the response: no
+    audit line (its time would name the respondent of an anonymous response).
     """
     answers = clean_answers(evaluation, form)
     try:
