@@ -61,14 +61,25 @@ def scene(app, make) -> Scene:
     return Scene(workshop, organizer, moderator, participants)
 
 
-@pytest.fixture
-def prepared(scene) -> Evaluation:
-    """The evaluation made from the template, open."""
+def open_evaluation(scene: Scene, *, anonymous: bool = True) -> Evaluation:
     evaluation = services.prepare(scene.workshop, scene.organizer)
+    services.update_settings(evaluation, anonymous, False, scene.organizer)
     db.session.commit()
     services.set_state(evaluation, "open", scene.organizer)
     db.session.commit()
     return evaluation
+
+
+@pytest.fixture
+def prepared(scene) -> Evaluation:
+    """The evaluation made from the template, anonymous, open."""
+    return open_evaluation(scene)
+
+
+@pytest.fixture
+def named(scene) -> Evaluation:
+    """The evaluation made from the template, named (answers stored with the person), open."""
+    return open_evaluation(scene, anonymous=False)
 
 
 def answer_form(evaluation: Evaluation, rating: int = 4, comment: str | None = "Useful") -> dict[str, str]:

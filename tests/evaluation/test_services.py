@@ -42,15 +42,20 @@ def test_one_evaluation_per_workshop(scene, prepared):
     assert refused.value.status == 409
 
 
-def test_questions_can_change_until_the_first_answer(scene, prepared):
-    first = prepared.questions[0]
+def test_questions_and_anonymity_change_only_in_a_draft(scene):
+    evaluation = services.prepare(scene.workshop, scene.organizer)
+    first = evaluation.questions[0]
     services.reword_question(first, "  Was the   first objective met? ", scene.organizer)
-    services.add_question(prepared, "text", "Anything about the platform?", scene.organizer)
-    services.remove_question(prepared.questions[1], scene.organizer)
+    services.add_question(evaluation, "text", "Anything about the platform?", scene.organizer)
+    services.remove_question(evaluation.questions[1], scene.organizer)
+    services.update_settings(evaluation, False, False, scene.organizer)
+    services.update_settings(evaluation, True, False, scene.organizer)
     db.session.commit()
     assert first.text == "Was the first objective met?"
-    assert prepared.questions[-1].text == "Anything about the platform?"
-    respond(scene, prepared, scene.participants[0], answer_form(prepared))
+    assert evaluation.questions[-1].text == "Anything about the platform?"
+    services.set_state(evaluation, "open", scene.organizer)
+    db.session.commit()
+    # Open with no answer yet: a participant may already have the page saying "anonymous" in front of them.
     evaluation = scene.evaluation()
     for change in (lambda: services.reword_question(evaluation.questions[0], "Other", scene.organizer),
                    lambda: services.add_question(evaluation, "rating", "New?", scene.organizer),
@@ -60,10 +65,17 @@ def test_questions_can_change_until_the_first_answer(scene, prepared):
             change()
         db.session.rollback()
         assert refused.value.status == 409 and "can no longer change" in refused.value.errors["evaluation"]
-    # Opening and closing stay possible.
+    assert scene.evaluation().anonymous and services.response_count(scene.evaluation()) == 0
+    # Opening and closing stay possible, and closed is not a draft again.
     services.set_state(scene.evaluation(), "close", scene.organizer)
     db.session.commit()
     assert scene.evaluation().state == EvaluationState.CLOSED
+    with pytest.raises(ValidationError):
+        services.update_settings(scene.evaluation(), False, False, scene.organizer)
+    db.session.rollback()
+    services.set_state(scene.evaluation(), "open", scene.organizer)
+    db.session.commit()
+    assert scene.evaluation().state == EvaluationState.OPEN
 
 
 def test_an_anonymous_response_carries_no_person_and_no_time(scene, prepared):
@@ -78,9 +90,8 @@ def test_an_anonymous_response_carries_no_person_and_no_time(scene, prepared):
     assert services.own_answers(prepared, person) is None
 
 
-def test_a_named_response_is_the_persons_own(scene, prepared):
-    services.update_settings(prepared, False, False, scene.organizer)
-    db.session.commit()
+def test_a_named_response_is_the_persons_own(scene, named):
+    prepared = named
     person = scene.participants[0]
     respond(scene, prepared, person, answer_form(prepared, rating=2))
     mine = services.own_answers(scene.evaluation(), person)
@@ -195,9 +206,8 @@ def test_the_anonymous_export_has_no_person_and_no_country(scene, prepared):
     assert len(rows) == 1 and "Participant 1" not in rows[0] and "Nepal" not in rows[0]
 
 
-def test_the_named_export_says_who(scene, prepared):
-    services.update_settings(prepared, False, False, scene.organizer)
-    db.session.commit()
+def test_the_named_export_says_who(scene, named):
+    prepared = named
     respond(scene, prepared, scene.participants[0], answer_form(prepared))
     header, rows = services.export_rows(scene.evaluation())
     assert header[:3] == ["Name", "Country", "Sent (UTC)"]

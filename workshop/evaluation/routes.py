@@ -95,7 +95,7 @@ def _manage_page(workshop: Workshop, *, question_form: QuestionForm | None = Non
         action_form=ActionForm(), reword_form=RewordForm(formdata=None),
         responses=services.response_count(evaluation) if evaluation else 0,
         preview=services.template_questions(workshop) if evaluation is None else [],
-        sections=services.sections, scale_of=services.scale_of), status
+        sections=services.sections), status
 
 
 def _refused(workshop: Workshop, error: ValidationError):

@@ -59,8 +59,8 @@ STATE_TOPIC = "evaluation-state"
 
 ANSWERED_ALREADY = "You have already sent your evaluation: only one response per person is kept."
 NOT_OPEN = "The evaluation is not open for answers."
-LOCKED = ("Answers have already been received, so the questions and the anonymity setting can no longer "
-          "change: every answer must mean what it meant when it was given. You can still open and close it.")
+LOCKED = ("The evaluation has been opened, so the questions and the anonymity setting can no longer change: "
+          "a participant may already be answering what the page said. You can still open and close it.")
 
 
 # Reading -------------------------------------------------------------------------------------------
@@ -180,9 +180,11 @@ def _lock(evaluation: Evaluation, *, share: bool = False) -> None:
     db.session.refresh(evaluation)
 
 
-def _check_no_answers(evaluation: Evaluation) -> None:
+def _check_draft(evaluation: Evaluation) -> None:
+    """Questions and anonymity change only before the evaluation is first opened: from then on a participant may
+    have the page open, and their answer must be stored as that page said (its wording, anonymous or not)."""
     _lock(evaluation)
-    if response_count(evaluation):
+    if evaluation.state != EvaluationState.DRAFT:
         raise ValidationError({"evaluation": LOCKED}, status=409)
 
 
@@ -201,7 +203,7 @@ def add_question(evaluation: Evaluation, kind: str, text: str, actor: Person) ->
     except ValueError:
         raise ValidationError({"kind": "Choose a rating or an open comment."}) from None
     text = clean_question(text)
-    _check_no_answers(evaluation)
+    _check_draft(evaluation)
     if len(evaluation.questions) >= MAX_QUESTIONS:
         raise ValidationError({"text": f"An evaluation has at most {MAX_QUESTIONS} questions."}, status=409)
     position = 1 + max((question.position for question in evaluation.questions), default=0)
@@ -215,7 +217,7 @@ def add_question(evaluation: Evaluation, kind: str, text: str, actor: Person) ->
 
 def reword_question(question: EvaluationQuestion, text: str, actor: Person) -> EvaluationQuestion:
     text = clean_question(text)
-    _check_no_answers(question.evaluation)
+    _check_draft(question.evaluation)
     before, question.text = question.text, text
     _record(question.evaluation, actor, "evaluation question reworded", f"{before} → {text}")
     return question
@@ -223,7 +225,7 @@ def reword_question(question: EvaluationQuestion, text: str, actor: Person) -> E
 
 def remove_question(question: EvaluationQuestion, actor: Person) -> None:
     evaluation = question.evaluation
-    _check_no_answers(evaluation)
+    _check_draft(evaluation)
     evaluation.questions.remove(question)
     db.session.flush()
     _record(evaluation, actor, "evaluation question removed", question.text)
@@ -231,7 +233,7 @@ def remove_question(question: EvaluationQuestion, actor: Person) -> None:
 
 def update_settings(evaluation: Evaluation, anonymous: bool, open_at_end: bool, actor: Person) -> Evaluation:
     if anonymous != evaluation.anonymous:
-        _check_no_answers(evaluation)
+        _check_draft(evaluation)
         evaluation.anonymous = anonymous
     evaluation.open_at_end = open_at_end
     _record(evaluation, actor, "evaluation settings",
@@ -348,12 +350,7 @@ def respond(evaluation: Evaluation, person: Person, membership: Membership, form
                                       person_id=person.id if named else None,
                                       submitted_at=utcnow() if named else None,
                                       country=membership.country if membership.country_confirmed_at else None))
-    try:
-        revisions.commit_busy(live_target(evaluation.workshop_id), RESPONSES_TOPIC, evaluation.workshop_id)
-    except IntegrityError:  # a question was removed while the form was being filled in (no answers existed)
-        db.session.rollback()
-        raise ValidationError({"evaluation": "The questions changed while you were answering. Reload the page: "
-                                             "your answers are kept in this browser."}, status=409) from None
+    revisions.commit_busy(live_target(evaluation.workshop_id), RESPONSES_TOPIC, evaluation.workshop_id)
 
 
 # Results -------------------------------------------------------------------------------------------
