@@ -60,7 +60,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['evaluation_id'], ['evaluation.id'], name=op.f('fk_evaluation_response_evaluation_id_evaluation'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_evaluation_response_person_id_person'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_response')),
-    sa.UniqueConstraint('evaluation_id', 'person_id', name=op.f('uq_evaluation_response_evaluation_id_person_id'))
+    sa.UniqueConstraint('evaluation_id', 'person_id', name=op.f('uq_evaluation_response_evaluation_id_person_id')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('evaluation_response', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evaluation_response_evaluation_id'), ['evaluation_id'], unique=False)
@@ -73,7 +74,8 @@ def upgrade():
     sa.CheckConstraint('(rating IS NULL) <> (text IS NULL)', name=op.f('ck_evaluation_answer_one_value')),
     sa.ForeignKeyConstraint(['question_id'], ['evaluation_question.id'], name=op.f('fk_evaluation_answer_question_id_evaluation_question'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['response_id'], ['evaluation_response.id'], name=op.f('fk_evaluation_answer_response_id_evaluation_response'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('response_id', 'question_id', name=op.f('pk_evaluation_answer'))
+    sa.PrimaryKeyConstraint('response_id', 'question_id', name=op.f('pk_evaluation_answer')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('evaluation_answer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evaluation_answer_question_id'), ['question_id'], unique=False)
@@ -82,7 +84,8 @@ def upgrade():
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['evaluation_id'], ['evaluation.id'], name=op.f('fk_evaluation_respondent_evaluation_id_evaluation'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_evaluation_respondent_person_id_person'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('evaluation_id', 'person_id', name=op.f('pk_evaluation_respondent'))
+    sa.PrimaryKeyConstraint('evaluation_id', 'person_id', name=op.f('pk_evaluation_respondent')),
+    sqlite_with_rowid=False
     )
 
 

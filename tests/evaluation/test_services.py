@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tests.evaluation.conftest import answer_form
 from workshop.db import db
@@ -212,3 +212,14 @@ def test_the_named_export_says_who(scene, named):
     header, rows = services.export_rows(scene.evaluation())
     assert header[:3] == ["Name", "Country", "Sent (UTC)"]
     assert rows[0][:2] == ["Participant 1", "Nepal"]
+
+
+def test_sqlite_keeps_no_insertion_counter_for_respondents_responses_or_answers(scene, prepared):
+    """SQLite's rowid counts insertions: the n-th respondent would be the n-th response."""
+    for person in scene.participants[:2]:
+        respond(scene, prepared, person, answer_form(prepared))
+    for table in ("evaluation_respondent", "evaluation_response", "evaluation_answer"):
+        if db.session.get_bind().dialect.name == "sqlite":
+            with pytest.raises(OperationalError):
+                db.session.execute(text(f"SELECT rowid FROM {table}"))
+            db.session.rollback()

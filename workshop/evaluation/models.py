@@ -40,6 +40,11 @@ class Section(enum.StrEnum):
     COMMENTS = "comments"
 
 
+# On SQLite a table's rowid counts insertions, so the n-th respondent and the n-th response (and its answers)
+# would line up: these tables are stored by their primary keys instead (random for a response).
+NO_ROWID = {"sqlite_with_rowid": False}
+
+
 def _random_id() -> str:
     return secrets.token_urlsafe(12)
 
@@ -79,7 +84,7 @@ class EvaluationResponse(db.Model):
     """One person's answers. Anonymous: ``person_id`` and ``submitted_at`` are None."""
 
     __tablename__ = "evaluation_response"
-    __table_args__ = (UniqueConstraint("evaluation_id", "person_id"),)
+    __table_args__ = (UniqueConstraint("evaluation_id", "person_id"), NO_ROWID)
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True, default=_random_id)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
@@ -97,6 +102,7 @@ class EvaluationAnswer(db.Model):
         CheckConstraint(f"rating IS NULL OR (rating >= {RATING_MIN} AND rating <= {RATING_MAX})",
                         name="rating"),
         CheckConstraint("(rating IS NULL) <> (text IS NULL)", name="one_value"),
+        NO_ROWID,
     )
 
     response_id: Mapped[str] = mapped_column(ForeignKey("evaluation_response.id", ondelete="CASCADE"),
@@ -111,6 +117,7 @@ class EvaluationRespondent(db.Model):
     """That a person has responded: the two keys and nothing else (see the module's docstring)."""
 
     __tablename__ = "evaluation_respondent"
+    __table_args__ = NO_ROWID
 
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
