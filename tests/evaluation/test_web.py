@@ -11,7 +11,7 @@ import pytest
 from tests.evaluation.conftest import answer_form
 from workshop.db import db
 from workshop.evaluation import services
-from workshop.evaluation.models import EvaluationResponse, EvaluationState
+from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, EvaluationState
 from workshop.workshops.models import Role
 
 
@@ -150,3 +150,29 @@ def test_an_organizer_of_another_workshop_is_refused_everywhere(scene, prepared,
             own = rule.rule.replace("<code>", other.code).replace("<int:item_id>", str(question))
             assert make.post(client, own, csrf_path=f"/w/{other.code}/").status_code == 404, own
     assert scene.evaluation().questions[0].id == question
+
+
+def test_control_characters_are_refused_with_a_reason_and_line_breaks_kept(scene, prepared, client, make):
+    comment = next(q for q in prepared.questions if q.kind.value == "text")
+    make.sign_in(client, scene.participants[0])
+    form = {**answer_form(prepared), f"q{comment.id}": "a\x00b"}
+    response = make.post(client, scene.path(), form, csrf_path=scene.path())
+    assert response.status_code == 400 and "control characters" in response.get_data(as_text=True)
+    assert db.session.query(EvaluationResponse).count() == 0
+    form[f"q{comment.id}"] = "Two lines:\r\nfirst\tand second"
+    assert make.post(client, scene.path(), form, csrf_path=scene.path()).status_code == 302
+    assert db.session.query(EvaluationAnswer.text).filter_by(question_id=comment.id).scalar() == \
+        "Two lines:\r\nfirst\tand second"
+
+
+def test_a_question_with_control_characters_is_refused(scene, client, make):
+    services.prepare(scene.workshop, scene.organizer)
+    db.session.commit()
+    first = scene.evaluation().questions[0]
+    make.sign_in(client, scene.organizer)
+    for path, form in ((f"/questions/{first.id}", {"text": "a\x00b"}),
+                       ("/questions", {"kind": "text", "text": "a\x00b"})):
+        response = make.post(client, scene.path(path), form)
+        assert response.status_code == 400, path
+        assert "control characters" in response.get_data(as_text=True)
+    assert "\x00" not in " ".join(q.text for q in scene.evaluation().questions)

@@ -11,6 +11,7 @@ response waits for it); on SQLite a write, which takes the database's write lock
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from sqlalchemy import exists, func, select, update
@@ -32,6 +33,7 @@ from workshop.workshops.models import Membership, Role, Workshop
 MAX_QUESTION = 500
 MAX_COMMENT = 4000
 MAX_QUESTIONS = 200
+COMMENT_WHITESPACE = "\n\r\t"  # a text area sends line breaks as CR LF
 # Below this many answers a group (a country) is never shown, nor left derivable from what is shown.
 SMALL_GROUP = 5
 NOT_SESSIONS = (SessionKind.BREAK, SessionKind.SOCIAL)
@@ -188,10 +190,18 @@ def _check_draft(evaluation: Evaluation) -> None:
         raise ValidationError({"evaluation": LOCKED}, status=409)
 
 
+def _control_characters(text: str, allowed: str = "") -> bool:
+    """Whether ``text`` has control characters (a NUL byte, which PostgreSQL refuses in text, and the like)."""
+    return any(unicodedata.category(char) == "Cc" and char not in allowed for char in text)
+
+
 def clean_question(text: str) -> str:
     text = " ".join((text or "").split())
     if not text:
         raise ValidationError({"text": "Write the question."})
+    if _control_characters(text):
+        raise ValidationError({"text": "The question has control characters (such as a NUL byte) that cannot be "
+                                       "stored. Type it again without them."})
     if len(text) > MAX_QUESTION:
         raise ValidationError({"text": f"The question is longer than {MAX_QUESTION} characters."})
     return text
@@ -313,6 +323,10 @@ def clean_answers(evaluation: Evaluation, form: dict[str, str]) -> list[Evaluati
                 continue
             answers.append(EvaluationAnswer(question_id=question.id, rating=int(raw)))
         else:
+            if _control_characters(raw, allowed=COMMENT_WHITESPACE):
+                errors[name] = ("This comment has control characters (such as a NUL byte) that cannot be stored; "
+                                "only line breaks and tabs can. Remove them and send again: nothing was saved.")
+                continue
             if len(raw) > MAX_COMMENT:
                 errors[name] = (f"This comment is {len(raw)} characters long; the limit is {MAX_COMMENT}. "
                                 "Shorten it and send again: nothing was saved, and your answers are kept.")
