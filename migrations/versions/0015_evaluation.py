@@ -79,6 +79,17 @@ def upgrade():
     )
     with op.batch_alter_table('evaluation_answer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evaluation_answer_question_id'), ['question_id'], unique=False)
+    op.create_table('evaluation_inbox',
+    sa.Column('id', sa.String(length=24), nullable=False),
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=True),
+    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['evaluation_id'], ['evaluation.id'], name=op.f('fk_evaluation_inbox_evaluation_id_evaluation'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_inbox')),
+    sqlite_with_rowid=False
+    )
+    with op.batch_alter_table('evaluation_inbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_inbox_evaluation_id'), ['evaluation_id'], unique=False)
     op.create_table('evaluation_respondent',
     sa.Column('evaluation_id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -91,6 +102,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('evaluation_respondent')
+    op.drop_table('evaluation_inbox')
     op.drop_table('evaluation_answer')
     op.drop_table('evaluation_response')
     op.drop_table('evaluation_question')

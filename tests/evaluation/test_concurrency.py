@@ -28,6 +28,8 @@ def send(evaluation_id: int, person_id: int, form: dict) -> None:
 
 def stored(evaluation_id: int) -> tuple[int, int, int]:
     db.session.commit()
+    services.release_waiting(db.session.get(Evaluation, evaluation_id), everything=True)
+    db.session.commit()
     counted = tuple(db.session.scalar(select(func.count()).select_from(table).where(condition))
                     for table, condition in (
                         (EvaluationRespondent, EvaluationRespondent.evaluation_id == evaluation_id),

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from tests.evaluation.conftest import answer_form
+from tests.evaluation.conftest import answer_form, release_all
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.evaluation import services
@@ -81,6 +81,7 @@ def test_questions_and_anonymity_change_only_in_a_draft(scene):
 def test_an_anonymous_response_carries_no_person_and_no_time(scene, prepared):
     person = scene.participants[0]
     respond(scene, prepared, person, answer_form(prepared))
+    release_all(scene)
     response = db.session.scalar(select(EvaluationResponse))
     assert (response.person_id, response.submitted_at, response.country) == (None, None, "NP")
     # The respondent row holds the two keys and nothing else to join on.
@@ -105,6 +106,7 @@ def test_a_second_send_is_refused(scene, prepared):
     with pytest.raises(ValidationError) as refused:
         respond(scene, scene.evaluation(), person, answer_form(prepared, rating=1))
     assert (refused.value.status, refused.value.errors["evaluation"]) == (409, services.ANSWERED_ALREADY)
+    release_all(scene)
     assert db.session.query(EvaluationResponse).count() == 1
     assert {a.rating for a in db.session.scalars(select(EvaluationAnswer))} == {5, None}
 
@@ -174,6 +176,7 @@ def test_results_are_counted_and_small_countries_are_not_shown(scene, prepared):
     # Six from Nepal, four from Sri Lanka, one from Fiji answer.
     for n, person in enumerate(scene.participants):
         respond(scene, scene.evaluation(), person, answer_form(prepared, rating=1 + n % 5, comment=f"<b>n{n}</b>"))
+    assert services.release_waiting_responses() == 11
     evaluation = scene.evaluation()
     found = {result.question.id: result for result in services.results(evaluation)}
     first = found[evaluation.questions[0].id]
@@ -201,6 +204,7 @@ def test_shown_groups(sizes, shown):
 
 def test_the_anonymous_export_has_no_person_and_no_country(scene, prepared):
     respond(scene, prepared, scene.participants[0], answer_form(prepared))
+    release_all(scene)
     header, rows = services.export_rows(scene.evaluation())
     assert all(name.startswith("Q") for name in header)
     assert len(rows) == 1 and "Participant 1" not in rows[0] and "Nepal" not in rows[0]
@@ -223,3 +227,27 @@ def test_sqlite_keeps_no_insertion_counter_for_respondents_responses_or_answers(
             with pytest.raises(OperationalError):
                 db.session.execute(text(f"SELECT rowid FROM {table}"))
             db.session.rollback()
+
+
+def _xmins(table: str) -> list[str]:
+    return list(db.session.scalars(text(f"SELECT xmin::text FROM {table}")))
+
+
+def test_anonymous_responses_wait_and_move_in_shuffled_batches_of_five_or_at_the_close(scene, prepared):
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    for person in scene.participants[:4]:
+        respond(scene, scene.evaluation(), person, answer_form(prepared))
+    assert services.release_waiting_responses() == 0  # four could be told apart by when they moved
+    assert db.session.query(EvaluationResponse).count() == 0 and services.waiting_count(prepared) == 4
+    respond(scene, scene.evaluation(), scene.participants[4], answer_form(prepared))
+    assert services.release_waiting_responses() == 5
+    assert db.session.query(EvaluationResponse).count() == 5 and services.waiting_count(prepared) == 0
+    if postgres:  # written in one transaction of their own, none in a respondent's
+        moved = _xmins("evaluation_response")
+        assert len(set(moved)) == 1 and not set(moved) & set(_xmins("evaluation_respondent"))
+    respond(scene, scene.evaluation(), scene.participants[5], answer_form(prepared))
+    assert services.release_waiting_responses() == 0
+    services.set_state(scene.evaluation(), "close", scene.organizer)  # the rest move with the close
+    db.session.commit()
+    assert db.session.query(EvaluationResponse).count() == 6 and services.waiting_count(prepared) == 0
+    assert services.rate(scene.workshop, scene.evaluation()).responded == 6

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.evaluation.conftest import answer_form
+from tests.evaluation.conftest import answer_form, release_all
 from workshop.db import db
 from workshop.evaluation import services
 from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, EvaluationState
@@ -51,6 +51,7 @@ def test_a_participant_answers_once_and_is_thanked(scene, prepared, client, make
     again = make.post(client, scene.path(), form, csrf_path=f"/w/{scene.code}/")
     assert again.status_code == 409
     assert services.ANSWERED_ALREADY in again.get_data(as_text=True)
+    release_all(scene)
     assert db.session.query(EvaluationResponse).count() == 1
     assert "Your evaluation (sent)" in client.get(f"/w/{scene.code}/").get_data(as_text=True)
 
@@ -72,6 +73,7 @@ def test_html_in_comments_is_shown_as_text(scene, prepared, client, make):
     script = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     assert make.post(client, scene.path(), answer_form(prepared, comment=script),
                      csrf_path=scene.path()).status_code == 302
+    release_all(scene)
     make.sign_in(client, scene.organizer)
     for path in ("/results", "/summary"):
         page = client.get(scene.path(path)).get_data(as_text=True)
@@ -83,6 +85,9 @@ def test_results_show_charts_with_their_numbers_and_the_rate(scene, prepared, cl
     for person in scene.participants[:3]:
         services.respond(scene.evaluation(), person, scene.membership(person), answer_form(prepared, rating=5))
     make.sign_in(client, scene.organizer)
+    waiting = client.get(scene.path("/results")).get_data(as_text=True)
+    assert "3 anonymous responses are waiting" in waiting and "mean 5.0" not in waiting
+    release_all(scene)
     page = client.get(scene.path("/results")).get_data(as_text=True)
     assert '<strong data-testid="responded">3</strong> of 11 participants' in page
     assert 'role="img"' in page and "5 (Fully) 3." in page  # the chart's accessible name has the numbers
@@ -100,6 +105,7 @@ def test_results_show_charts_with_their_numbers_and_the_rate(scene, prepared, cl
 def test_csv_export(scene, prepared, client, make):
     person = scene.participants[0]
     services.respond(prepared, person, scene.membership(person), answer_form(prepared, comment="=1+1"))
+    release_all(scene)
     make.sign_in(client, scene.organizer)
     response = client.get(scene.path("/responses.csv"))
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -161,6 +167,7 @@ def test_control_characters_are_refused_with_a_reason_and_line_breaks_kept(scene
     assert db.session.query(EvaluationResponse).count() == 0
     form[f"q{comment.id}"] = "Two lines:\r\nfirst\tand second"
     assert make.post(client, scene.path(), form, csrf_path=scene.path()).status_code == 302
+    release_all(scene)
     assert db.session.query(EvaluationAnswer.text).filter_by(question_id=comment.id).scalar() == \
         "Two lines:\r\nfirst\tand second"
 

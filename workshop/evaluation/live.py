@@ -28,3 +28,4 @@ def register() -> None:
     on_change(services.RESPONSES_TOPIC, send_rate)
     on_change(services.STATE_TOPIC, send_rate)
     on_deadline(services.open_due_evaluations)
+    on_deadline(services.release_waiting_responses)

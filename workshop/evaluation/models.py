@@ -4,7 +4,11 @@ Once only is kept by the database: ``evaluation_respondent`` has one row per per
 key (evaluation, person), written in the same transaction as the response. When the evaluation is anonymous the
 response carries no person and no time, and the respondent row carries nothing but the two keys, so there is
 nothing to join them on: no shared id, no timestamp. Response ids are random strings, not counters, so their
-order says nothing about who answered first. See docs/evaluation.md.
+order says nothing about who answered first. Nor does the database's own bookkeeping: an anonymous response is
+first written to ``evaluation_inbox`` (with the respondent row, in one transaction) and moved into
+``evaluation_response`` by the deadline sweep in shuffled batches of at least five, each in its own transaction,
+so a response's PostgreSQL ``xmin`` and place in the table are shared with four others at least; on SQLite these
+tables have no rowid. See docs/evaluation.md.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.db import UTCDateTime, db, string_enum, utcnow
@@ -111,6 +115,20 @@ class EvaluationAnswer(db.Model):
                                              primary_key=True, index=True)
     rating: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
+
+
+class EvaluationInbox(db.Model):
+    """An anonymous response waiting to be moved into ``evaluation_response`` with others (see the module's
+    docstring): written with its respondent row, so in the same PostgreSQL transaction (the same ``xmin``)."""
+
+    __tablename__ = "evaluation_inbox"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True, default=_random_id)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    # [[question id, rating or None, text or None], ...]
+    answers: Mapped[list] = mapped_column(JSON)
 
 
 class EvaluationRespondent(db.Model):

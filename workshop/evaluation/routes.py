@@ -211,7 +211,7 @@ def _results_context(workshop: Workshop) -> dict:
     version = services.live_version(workshop)
     return dict(workshop=workshop, evaluation=evaluation, version=version,
                 rate=services.rate(workshop, evaluation), groups=services.sections(services.results(evaluation)),
-                small_group=services.SMALL_GROUP)
+                small_group=services.SMALL_GROUP, waiting=services.waiting_count(evaluation), batch=services.BATCH)
 
 
 @blueprint.get("/w/<code>/evaluation/results")

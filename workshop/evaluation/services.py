@@ -11,6 +11,7 @@ response waits for it); on SQLite a write, which takes the database's write lock
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ from workshop.changes import announce
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
 from workshop.evaluation.models import (RATING_MAX, RATING_MIN, Evaluation, EvaluationAnswer, EvaluationQuestion,
-                                        EvaluationRespondent, EvaluationResponse, EvaluationState, QuestionKind,
+                                        EvaluationInbox, EvaluationRespondent, EvaluationResponse, EvaluationState, QuestionKind,
                                         Section)
 from workshop.live import revisions
 from workshop.workshops.models import Membership, Role, Workshop
@@ -34,6 +35,8 @@ MAX_QUESTION = 500
 MAX_COMMENT = 4000
 MAX_QUESTIONS = 200
 COMMENT_WHITESPACE = "\n\r\t"  # a text area sends line breaks as CR LF
+# Anonymous responses wait in the inbox until this many can be moved into the responses together.
+BATCH = 5
 # Below this many answers a group (a country) is never shown, nor left derivable from what is shown.
 SMALL_GROUP = 5
 NOT_SESSIONS = (SessionKind.BREAK, SessionKind.SOCIAL)
@@ -267,6 +270,7 @@ def set_state(evaluation: Evaluation, switch: str, actor: Person | None) -> Eval
         if evaluation.state != EvaluationState.OPEN:
             raise ValidationError({"evaluation": "The evaluation is not open."}, status=409)
         evaluation.state, evaluation.closed_at = EvaluationState.CLOSED, utcnow()
+        release_waiting(evaluation, everything=True)
     _record(evaluation, actor, f"evaluation {'opened' if switch == 'open' else 'closed'}")
     return evaluation
 
@@ -293,6 +297,48 @@ def open_due_evaluations() -> list[int]:
             opened.append(evaluation_id)
         db.session.commit()
     return opened
+
+
+def waiting_count(evaluation: Evaluation) -> int:
+    return db.session.scalar(select(func.count()).select_from(EvaluationInbox)
+                             .where(EvaluationInbox.evaluation_id == evaluation.id))
+
+
+def release_waiting(evaluation: Evaluation, *, everything: bool = False) -> int:
+    """Move the anonymous responses waiting in the inbox into the responses, in a random order, once at least
+    ``BATCH`` wait (or all of them, ``everything``, when the evaluation closes); returns how many moved. The
+    caller commits: the batch shares that transaction, its ``xmin`` and its stretch of the table."""
+    _lock(evaluation)  # then no response in flight is half seen, and no other worker moves the same rows
+    waiting = list(db.session.scalars(select(EvaluationInbox).where(EvaluationInbox.evaluation_id == evaluation.id)))
+    if not waiting or (len(waiting) < BATCH and not everything):
+        return 0
+    secrets.SystemRandom().shuffle(waiting)
+    for item in waiting:
+        db.session.add(EvaluationResponse(
+            evaluation_id=evaluation.id, country=item.country,
+            answers=[EvaluationAnswer(question_id=question_id, rating=rating, text=text)
+                     for question_id, rating, text in item.answers]))
+        db.session.delete(item)
+    db.session.flush()
+    return len(waiting)
+
+
+def release_waiting_responses() -> int:
+    """The deadline sweep (every worker runs it): each evaluation's waiting anonymous responses, moved in
+    batches of at least ``BATCH``, and what is left in a closed one. Returns how many moved."""
+    full = (select(EvaluationInbox.evaluation_id).group_by(EvaluationInbox.evaluation_id)
+            .having(func.count() >= BATCH))
+    left_in_closed = (select(EvaluationInbox.evaluation_id).join(Evaluation)
+                      .where(Evaluation.state == EvaluationState.CLOSED))
+    due = db.session.scalars(full.union(left_in_closed)).all()
+    db.session.rollback()
+    moved = 0
+    for evaluation_id in due:
+        evaluation = db.session.get(Evaluation, evaluation_id)
+        if evaluation is not None:
+            moved += release_waiting(evaluation, everything=evaluation.state == EvaluationState.CLOSED)
+        db.session.commit()
+    return moved
 
 
 def _record(evaluation: Evaluation, actor: Person | None, action: str, detail: str = "") -> None:
@@ -346,7 +392,8 @@ def respond(evaluation: Evaluation, person: Person, membership: Membership, form
     second send waits on the first's uncommitted row and then fails on the primary key; on SQLite it waits for
     the database's lock and then finds the row. Either way the second send of two tabs is refused, only the
     first response exists, and a close committed meanwhile is seen. Nothing else records the response: no
-    audit line (its time would name the respondent of an anonymous response).
+    audit line (its time would name the respondent of an anonymous response). An anonymous response goes to the
+    inbox, not to the responses (see ``release_waiting``).
     """
     answers = clean_answers(evaluation, form)
     try:
@@ -359,11 +406,13 @@ def respond(evaluation: Evaluation, person: Person, membership: Membership, form
     if evaluation.state != EvaluationState.OPEN:
         db.session.rollback()
         raise ValidationError({"evaluation": NOT_OPEN}, status=409)
-    named = not evaluation.anonymous
-    db.session.add(EvaluationResponse(evaluation_id=evaluation.id, answers=answers,
-                                      person_id=person.id if named else None,
-                                      submitted_at=utcnow() if named else None,
-                                      country=membership.country if membership.country_confirmed_at else None))
+    country = membership.country if membership.country_confirmed_at else None
+    if evaluation.anonymous:
+        db.session.add(EvaluationInbox(evaluation_id=evaluation.id, country=country,
+                                       answers=[[a.question_id, a.rating, a.text] for a in answers]))
+    else:
+        db.session.add(EvaluationResponse(evaluation_id=evaluation.id, answers=answers, person_id=person.id,
+                                          submitted_at=utcnow(), country=country))
     revisions.commit_busy(live_target(evaluation.workshop_id), RESPONSES_TOPIC, evaluation.workshop_id)
 
 
