@@ -183,3 +183,15 @@ def test_a_question_with_control_characters_is_refused(scene, client, make):
         assert response.status_code == 400, path
         assert "control characters" in response.get_data(as_text=True)
     assert "\x00" not in " ".join(q.text for q in scene.evaluation().questions)
+
+
+def test_the_printable_summary_shows_the_country_breakdown_open(scene, prepared, client, make):
+    for person in scene.participants:
+        services.respond(scene.evaluation(), person, scene.membership(person), answer_form(prepared))
+    release_all(scene)
+    make.sign_in(client, scene.organizer)
+    results = client.get(scene.path("/results")).get_data(as_text=True)
+    summary = client.get(scene.path("/summary")).get_data(as_text=True)
+    assert '<details class="country-breakdown">' in results  # folded on screen
+    assert '<details class="country-breakdown" open>' in summary and "Nepal</th>" in summary
+    assert '<details class="country-breakdown">' not in summary

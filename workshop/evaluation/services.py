@@ -269,8 +269,8 @@ def set_state(evaluation: Evaluation, switch: str, actor: Person | None) -> Eval
     else:
         if evaluation.state != EvaluationState.OPEN:
             raise ValidationError({"evaluation": "The evaluation is not open."}, status=409)
-        evaluation.state, evaluation.closed_at = EvaluationState.CLOSED, utcnow()
         release_waiting(evaluation, everything=True)
+        evaluation.state, evaluation.closed_at = EvaluationState.CLOSED, utcnow()
     _record(evaluation, actor, f"evaluation {'opened' if switch == 'open' else 'closed'}")
     return evaluation
 
