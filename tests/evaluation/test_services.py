@@ -15,6 +15,7 @@ from workshop.evaluation import services
 from workshop.evaluation.models import (EvaluationAnswer, EvaluationRespondent, EvaluationResponse, EvaluationState,
                                         Section)
 from workshop.evaluation.services import shown_groups
+from workshop.workshops.models import Role
 
 
 def respond(scene, evaluation, person, form):
@@ -251,3 +252,14 @@ def test_anonymous_responses_wait_and_move_in_shuffled_batches_of_five_or_at_the
     db.session.commit()
     assert db.session.query(EvaluationResponse).count() == 6 and services.waiting_count(prepared) == 0
     assert services.rate(scene.workshop, scene.evaluation()).responded == 6
+
+
+def test_the_rate_counts_only_respondents_who_are_participants_now(scene, prepared):
+    for person in scene.participants[:2]:
+        respond(scene, prepared, person, answer_form(prepared))
+    db.session.delete(scene.membership(scene.participants[0]))  # left the workshop after answering
+    scene.membership(scene.participants[1]).role = Role.MODERATOR  # became staff
+    db.session.commit()
+    found = services.rate(scene.workshop, scene.evaluation())
+    assert (found.responded, found.participants) == (0, 9)
+    assert services.response_count(scene.evaluation()) == 2  # still answered once, each

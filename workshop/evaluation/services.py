@@ -103,8 +103,18 @@ class Rate:
         return round(100 * self.responded / self.participants) if self.participants else 0
 
 
+def participants_responded(workshop: Workshop, evaluation: Evaluation) -> int:
+    """Respondents who are participants now: someone who answered and then left (or became staff) counts in
+    neither side of the rate, which so never exceeds 100%."""
+    return db.session.scalar(
+        select(func.count()).select_from(EvaluationRespondent)
+        .join(Membership, (Membership.person_id == EvaluationRespondent.person_id)
+              & (Membership.workshop_id == workshop.id) & (Membership.role == Role.PARTICIPANT))
+        .where(EvaluationRespondent.evaluation_id == evaluation.id))
+
+
 def rate(workshop: Workshop, evaluation: Evaluation | None) -> Rate:
-    return Rate(response_count(evaluation) if evaluation else 0, participant_count(workshop))
+    return Rate(participants_responded(workshop, evaluation) if evaluation else 0, participant_count(workshop))
 
 
 def has_responded(evaluation: Evaluation, person: Person) -> bool:
