@@ -195,3 +195,19 @@ def test_the_printable_summary_shows_the_country_breakdown_open(scene, prepared,
     assert '<details class="country-breakdown">' in results  # folded on screen
     assert '<details class="country-breakdown" open>' in summary and "Nepal</th>" in summary
     assert '<details class="country-breakdown">' not in summary
+
+
+def test_sending_to_a_draft_is_refused_as_not_open(scene, client, make):
+    evaluation = services.prepare(scene.workshop, scene.organizer)
+    db.session.commit()
+    make.sign_in(client, scene.participants[0])
+    response = make.post(client, scene.path(), answer_form(evaluation), csrf_path=f"/w/{scene.code}/")
+    assert response.status_code == 409 and services.NOT_OPEN in response.get_data(as_text=True)
+    assert services.response_count(scene.evaluation()) == 0
+
+
+def test_a_send_without_its_csrf_token_is_refused_by_the_app(scene, prepared, client, make):
+    make.sign_in(client, scene.participants[0])
+    response = client.post(scene.path(), data=answer_form(prepared))
+    assert response.status_code == 400 and "Reload the page" in response.get_data(as_text=True)
+    assert services.response_count(scene.evaluation()) == 0

@@ -44,8 +44,7 @@ def evaluation_link(workshop: Workshop, membership: Membership) -> tuple[str, st
 
 # Participants ---------------------------------------------------------------------------------------
 
-def _answer_page(workshop: Workshop, membership: Membership, form: ActionForm | None = None,
-                 errors: dict[str, str] | None = None, sent: dict[str, str] | None = None, status: int = 200):
+def _answer_page(workshop: Workshop, membership: Membership, errors: dict[str, str] | None = None, sent: dict[str, str] | None = None, status: int = 200):
     evaluation = services.evaluation_of(workshop)
     answering = can(membership, Action.ANSWER_EVALUATION)
     responded = answering and evaluation is not None and services.has_responded(evaluation, current_user)
@@ -54,7 +53,7 @@ def _answer_page(workshop: Workshop, membership: Membership, form: ActionForm | 
     return render_template(
         "evaluation/answer.html", workshop=workshop, evaluation=evaluation, answering=answering,
         responded=responded, mine=services.own_answers(evaluation, current_user) if responded else None,
-        groups=services.sections(evaluation.questions), scale_of=services.scale_of, form=form or ActionForm(),
+        groups=services.sections(evaluation.questions), scale_of=services.scale_of, form=ActionForm(),
         errors=errors or {}, sent=sent or {}, max_comment=services.MAX_COMMENT,
         manage=can(membership, Action.MANAGE_EVALUATION)), status
 
@@ -68,18 +67,17 @@ def page(workshop: Workshop, membership: Membership):
 @blueprint.post("/w/<code>/evaluation")
 @requires(Action.ANSWER_EVALUATION)
 def send(workshop: Workshop, membership: Membership):
+    """The app's CSRF protection has checked the token before this runs (as for every POST)."""
     evaluation = _evaluation_or_404(workshop)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        return _answer_page(workshop, membership, form, sent=request.form, status=400)
+    if evaluation.state == EvaluationState.DRAFT:  # its page is not shown yet: nothing to give back
+        abort(409, services.NOT_OPEN)
     try:
         services.respond(evaluation, current_user, membership, request.form)
     except ValidationError as error:
         db.session.rollback()
-        return _answer_page(workshop, membership, form, errors=error.errors, sent=request.form,
-                            status=error.status)
+        return _answer_page(workshop, membership, errors=error.errors, sent=request.form, status=error.status)
     flash("Thank you: your evaluation was received.", "success")
-    return redirect(url_for("evaluation.page", code=workshop.code, sent=1))
+    return redirect(url_for("evaluation.page", code=workshop.code))
 
 
 # Organizers: preparing ------------------------------------------------------------------------------
@@ -136,10 +134,9 @@ def settings(workshop: Workshop, membership: Membership):
     return _saved(workshop, "Saved the evaluation's settings.")
 
 
-def _act(workshop: Workshop, form, change: Callable[[], str]):
-    """An organizer's button or one-field form: ``change`` returns what to say once it is committed."""
-    if not form.validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
+def _act(workshop: Workshop, change: Callable[[], str]):
+    """An organizer's button or one-field form (its CSRF token checked by the app before the route runs):
+    ``change`` returns what to say once it is committed."""
     try:
         message = change()
         db.session.commit()
@@ -157,7 +154,7 @@ def switch_state(workshop: Workshop, membership: Membership, switch: str):
         services.set_state(evaluation, switch, current_user)
         return f"The evaluation is now {evaluation.state.value}."
 
-    return _act(workshop, ActionForm(), change)
+    return _act(workshop, change)
 
 
 @blueprint.post("/w/<code>/evaluation/questions")
@@ -183,13 +180,12 @@ def _question_or_404(workshop: Workshop, item_id: int):
 @requires(Action.MANAGE_EVALUATION)
 def reword_question(workshop: Workshop, membership: Membership, item_id: int):
     question = _question_or_404(workshop, item_id)
-    form = RewordForm()
 
     def change() -> str:
-        services.reword_question(question, form.text.data, current_user)
+        services.reword_question(question, RewordForm().text.data, current_user)
         return "Saved the question."
 
-    return _act(workshop, form, change)
+    return _act(workshop, change)
 
 
 @blueprint.post("/w/<code>/evaluation/questions/<int:item_id>/remove")
@@ -201,7 +197,7 @@ def remove_question(workshop: Workshop, membership: Membership, item_id: int):
         services.remove_question(question, current_user)
         return "Removed the question."
 
-    return _act(workshop, ActionForm(), change)
+    return _act(workshop, change)
 
 
 # Organizers: results ---------------------------------------------------------------------------------
