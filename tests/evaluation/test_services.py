@@ -263,3 +263,15 @@ def test_the_rate_counts_only_respondents_who_are_participants_now(scene, prepar
     found = services.rate(scene.workshop, scene.evaluation())
     assert (found.responded, found.participants) == (0, 9)
     assert services.response_count(scene.evaluation()) == 2  # still answered once, each
+
+
+def test_respondents_without_a_confirmed_country_are_a_group_not_stated(scene, prepared, make):
+    unconfirmed = [make.joined(scene.workshop, name=f"Newcomer {n}") for n in range(5)]
+    db.session.commit()
+    for person in scene.participants + unconfirmed:
+        respond(scene, scene.evaluation(), person, answer_form(prepared))
+    release_all(scene)
+    first = services.results(scene.evaluation())[0]
+    # Nepal 6 and not stated 5 are shown; Sri Lanka 4 and Fiji 1 are hidden together (5 answers).
+    assert [(row.name, row.answers) for row in first.countries] == [("Nepal", 6), ("Not stated", 5)]
+    assert first.hidden_answers == 5

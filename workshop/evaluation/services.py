@@ -428,15 +428,20 @@ def respond(evaluation: Evaluation, person: Person, membership: Membership, form
 
 # Results -------------------------------------------------------------------------------------------
 
+# The group of respondents with no confirmed country (self-registered, not yet confirmed by an organizer): a
+# group like the countries, under the same small-group rule, shown last as "Not stated".
+NOT_STATED = ""
+
+
 @dataclass
 class CountryRow:
-    country: str  # code
+    country: str  # code, or NOT_STATED
     answers: int
     mean: float
 
     @property
     def name(self) -> str:
-        return country_name(self.country)
+        return country_name(self.country) if self.country != NOT_STATED else "Not stated"
 
 
 @dataclass
@@ -499,12 +504,12 @@ def results(evaluation: Evaluation) -> list[QuestionResult]:
             .join(EvaluationResponse).join(EvaluationQuestion)
             .where(EvaluationQuestion.evaluation_id == evaluation.id, EvaluationAnswer.rating.is_not(None))
             .group_by(EvaluationAnswer.question_id, EvaluationResponse.country)):
-        per_country.setdefault(question_id, {})[country or ""] = (n, float(mean))
+        per_country.setdefault(question_id, {})[country or NOT_STATED] = (n, float(mean))
     for question_id, groups in per_country.items():
         shown = shown_groups({country: n for country, (n, _) in groups.items()})
         result = by_id[question_id]
         result.countries = sorted((CountryRow(country, n, mean) for country, (n, mean) in groups.items()
-                                   if country in shown and country), key=lambda row: row.name)
+                                   if country in shown), key=lambda row: (row.country == NOT_STATED, row.name))
         result.hidden_answers = result.answers - sum(row.answers for row in result.countries)
     return list(by_id.values())
 
