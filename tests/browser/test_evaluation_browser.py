@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_print import printed_pages
+
 from workshop.db import db
 from workshop.evaluation import services
 from workshop.workshops.models import Role
@@ -75,7 +77,13 @@ def test_a_participant_answers_on_a_phone_while_the_rate_changes_live(evaluation
     expect(results.get_by_test_id("rate-percent")).to_have_text("50")
     assert results.evaluate("window.notReloaded") is True
 
-    # The organizer's reload shows the answer in the charts, the comment as text.
+    # An anonymous answer waits for four more (or the close) before it is counted in the charts.
+    results.reload()
+    expect(results.get_by_test_id("waiting")).to_contain_text("1 anonymous response is waiting")
+    db.session.expire_all()
+    services.set_state(services.evaluation_of(workshop), "close", organizer)
+    db.session.commit()
+    # Closed, the organizer's reload shows the answer in the charts, the comment as text.
     results.reload()
     chart = results.get_by_role("img", name="To what extent was this objective achieved: Discuss innovation: "
                                               "1 (Not at all) 0; 2 (Slightly) 0; 3 (Partly) 0; 4 (Mostly) 0; "
@@ -86,23 +94,20 @@ def test_a_participant_answers_on_a_phone_while_the_rate_changes_live(evaluation
 
 def test_the_printed_summary_has_the_charts_and_their_numbers_and_no_controls(evaluation_scene, open_context,
                                                                               sign_in, tmp_path):
-    from pypdf import PdfReader
-
     workshop, organizer, participant = evaluation_scene
     evaluation = services.evaluation_of(workshop)
     membership = next(m for m in workshop.memberships if m.person_id == participant.id)
     comment = next(q for q in evaluation.questions if q.kind.value == "text")
     form = {f"q{q.id}": "4" for q in evaluation.questions if q.kind.value == "rating"}
     services.respond(evaluation, participant, membership, {**form, f"q{comment.id}": "More time for <b>questions</b>"})
+    services.set_state(evaluation, "close", organizer)  # which adds the anonymous response waiting
+    db.session.commit()
 
     context = open_context(locale="en-GB")
     sign_in(context, organizer)
     page = context.new_page()
     page.goto(f"/w/{workshop.code}/evaluation/summary")
-    pdf = tmp_path / "summary.pdf"
-    page.pdf(path=str(pdf), format="A4")
-
-    text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())  # lines wrap in columns
+    text = " ".join(" ".join(printed_pages(page, tmp_path / "summary.pdf")).split())  # lines wrap in columns
     assert "Evaluation summary" in text and "1 of 2 participants responded (50%)" in text
     assert "To what extent was this objective achieved: Discuss innovation" in text
     assert "4 · Mostly" in text and "mean 4.0 out of 5" in text  # the charts' labels and numbers are text

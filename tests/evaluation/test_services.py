@@ -215,7 +215,7 @@ def test_the_named_export_says_who(scene, named):
     prepared = named
     respond(scene, prepared, scene.participants[0], answer_form(prepared))
     header, rows = services.export_rows(scene.evaluation())
-    assert header[:3] == ["Name", "Country", "Sent (UTC)"]
+    assert header[:3] == ["name", "country", "sent (UTC)"]
     assert rows[0][:2] == ["Participant 1", "Nepal"]
 
 

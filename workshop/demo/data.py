@@ -311,8 +311,9 @@ LIVE_QUESTIONS = [
 LIVE_UPVOTES = {0: 7, 1: 4, 2: 2}  # question index -> how many participants upvote it
 
 # The live copy's evaluation, open, answered by people whose links are not printed (the printed ones answer it
-# themselves), the host country's first: response n gives each rating question q the rating LIVE_EVALUATION_RATINGS[(n + q) % 14], and the
-# first responses leave these comments (comment question 0: most useful, 1: to improve, 2: other).
+# themselves), the host country's first: response n gives each rating question q the rating
+# LIVE_EVALUATION_RATINGS[(n + q) % 14], and the first responses leave these comments (comment question 0: most
+# useful, 1: to improve, 2: other).
 LIVE_EVALUATION_RESPONSES = 24
 LIVE_EVALUATION_RATINGS = [5, 4, 4, 3, 5, 4, 2, 5, 4, 3, 4, 5, 3, 4]
 LIVE_EVALUATION_COMMENTS = [

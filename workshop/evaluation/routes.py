@@ -44,7 +44,8 @@ def evaluation_link(workshop: Workshop, membership: Membership) -> tuple[str, st
 
 # Participants ---------------------------------------------------------------------------------------
 
-def _answer_page(workshop: Workshop, membership: Membership, errors: dict[str, str] | None = None, sent: dict[str, str] | None = None, status: int = 200):
+def _answer_page(workshop: Workshop, membership: Membership, errors: dict[str, str] | None = None,
+                 sent: dict[str, str] | None = None, status: int = 200):
     evaluation = services.evaluation_of(workshop)
     answering = can(membership, Action.ANSWER_EVALUATION)
     responded = answering and evaluation is not None and services.has_responded(evaluation, current_user)

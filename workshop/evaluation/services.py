@@ -25,9 +25,9 @@ from workshop.audit import services as audit
 from workshop.changes import announce
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
-from workshop.evaluation.models import (RATING_MAX, RATING_MIN, Evaluation, EvaluationAnswer, EvaluationQuestion,
-                                        EvaluationInbox, EvaluationRespondent, EvaluationResponse, EvaluationState, QuestionKind,
-                                        Section)
+from workshop.evaluation.models import (RATING_MAX, RATING_MIN, Evaluation, EvaluationAnswer, EvaluationInbox,
+                                        EvaluationQuestion, EvaluationRespondent, EvaluationResponse, EvaluationState,
+                                        QuestionKind, Section)
 from workshop.live import revisions
 from workshop.workshops.models import Membership, Role, Workshop
 
@@ -553,5 +553,5 @@ def export_rows(evaluation: Evaluation) -> tuple[list[str], list[list]]:
                          response.submitted_at.isoformat() if response.submitted_at else "", *values])
     if evaluation.anonymous:
         return header, rows
-    return ["Name", "Country", "Sent (UTC)", *header], rows
+    return ["name", "country", "sent (UTC)", *header], rows
 
