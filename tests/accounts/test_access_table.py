@@ -64,6 +64,7 @@ from workshop.attendance import services as attendance
 from workshop.breakouts import services as breakouts
 from workshop.db import db
 from workshop.errors import Reason
+from workshop.evaluation import services as evaluation
 from workshop.extensions import socketio
 from workshop.polls import services as polls
 from workshop.polls.models import Ballot
@@ -243,6 +244,20 @@ ACCESS: dict[str, str] = {
     "attendance.remove_manual": "organizer",
     "attendance.confirm_delete": "organizer",
     "attendance.delete_intervals": "organizer",
+    # The evaluation: participants answer it (staff see what they see); preparing it and its results are the
+    # organizers'.
+    "evaluation.page": "participant",
+    "evaluation.send": "participant role",
+    "evaluation.manage": "organizer",
+    "evaluation.prepare": "organizer",
+    "evaluation.settings": "organizer",
+    "evaluation.switch_state": "organizer",
+    "evaluation.add_question": "organizer",
+    "evaluation.reword_question": "organizer",
+    "evaluation.remove_question": "organizer",
+    "evaluation.results": "organizer",
+    "evaluation.summary": "organizer",
+    "evaluation.responses_csv": "organizer",
     # Socket events: a connection is for one workshop, and each event names objects of a workshop.
     "socket:connect": "participant",
     "socket:disconnect": PUBLIC,  # ends the caller's own connection; acts on nobody else
@@ -319,6 +334,7 @@ class World:
     version_number: int = 0
     material_id: int = 0
     entry_id: int = 0           # attendance added by hand
+    evaluation_question_id: int = 0
     invite_token: str = ""
     calendar_token: str = ""
     password_token: str = ""
@@ -331,7 +347,8 @@ class World:
             "code": self.code, "session_id": self.session_id, "poll_id": self.poll_id, "ballot_id": self.ballot_id,
             "question_id": self.question_id, "ban_id": self.ban_id, "round_id": self.open_round_id,
             "room_id": self.room_a_id, "help_id": self.help_id, "slot_id": self.slot_id,
-            "number": self.version_number, "material_id": self.material_id, "person_id": self.target_id, "entry_id": self.entry_id,
+            "number": self.version_number, "material_id": self.material_id, "person_id": self.target_id,
+            "entry_id": self.entry_id, "item_id": self.evaluation_question_id,
             "filename": self.asset, "direction": "down", "switch": "open", "visibility": "hide",
         }
         values.update({
@@ -501,6 +518,12 @@ def _build_world(app) -> World:
     result = reports.upload(slot, _pdf_upload("report"), participant, membership)
     db.session.commit()
     world.slot_id, world.version_number = slot.id, result.version.number
+
+    evaluation_made = evaluation.prepare(this, organizer)
+    db.session.commit()
+    evaluation.set_state(evaluation_made, "open", organizer)
+    db.session.commit()
+    world.evaluation_question_id = evaluation_made.questions[0].id
 
     # Joins after the round opened (so in no room) and after the slots were made, declaring the slot's country.
     _join(app, this.code, "JOIN2023", ("Lal Newcomer", "lal@example.org", "LK"))

@@ -184,6 +184,15 @@ def open_attendance_by_hand(page) -> None:
         page.get_by_role("status").filter(has_text="Attendance added").wait_for()
 
 
+def send_evaluation(page) -> None:
+    """One rating and one comment sent; the check visits the page twice, and the second time it is sent already."""
+    if page.get_by_role("button", name="Send my evaluation").count():
+        page.get_by_role("radio", name="4 · Mostly").first.check()
+        page.get_by_role("textbox").first.fill("The country reports: <b>useful</b>.")
+        page.get_by_role("button", name="Send my evaluation").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+
+
 class Page(NamedTuple):
     name: str
     role: str  # "anonymous", "participant" or "organizer"
@@ -218,6 +227,11 @@ PAGES = [
     Page("country report slot", "organizer", "/w/{code}/reports", then=open_report_slot),
     Page("country reports (participant)", "participant", "/w/{code}/reports"),
     Page("report audit log", "organizer", "/w/{code}/reports/audit"),
+    Page("evaluation (participant)", "participant", "/w/{code}/evaluation"),
+    Page("evaluation sent (participant)", "participant", "/w/{code}/evaluation", then=send_evaluation),
+    Page("evaluation questions and settings", "organizer", "/w/{code}/evaluation/manage"),
+    Page("evaluation results", "organizer", "/w/{code}/evaluation/results"),
+    Page("evaluation summary", "organizer", "/w/{code}/evaluation/summary"),
     Page("question moderation", "organizer", "/w/{code}/agenda", then=open_question_moderation),
     Page("questions projector", "organizer", "/w/{code}/agenda", then=open_questions_projector),
     Page("breakout desk", "organizer", "/w/{code}/agenda", then=open_breakout_desk),

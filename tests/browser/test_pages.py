@@ -23,6 +23,7 @@ from tests.browser.pages import AXE, PAGES
 from workshop.accounts import services as accounts
 from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.db import db
+from workshop.evaluation import services as evaluation
 from workshop.workshops.models import Role
 
 pytestmark = pytest.mark.browser
@@ -44,7 +45,7 @@ OTHER_KINDS = [(SessionKind.BREAK, "Coffee break", datetime(2023, 7, 18, 5, 0, t
 @pytest.fixture
 def scene(make, invite_path):
     """A workshop open for self-registration, with an organizer and a participant far from its host zone, a break
-    and a social evening on its agenda, and how to fill paths."""
+    and a social evening on its agenda, its evaluation open, and how to fill paths."""
     workshop = make.workshop(join_enabled=True, join_code="JOIN-2023")
     organizer = make.member(workshop, Role.ORGANIZER, creator=True, password=None,  # signed in by cookie
                             timezone=VIEWER_ZONES["organizer"])
@@ -53,6 +54,8 @@ def scene(make, invite_path):
                                      ends_at=starts + timedelta(minutes=minutes))
                        for kind, title, starts, minutes in OTHER_KINDS)
     password_link = f"/password/{accounts.issue_password_link(organizer)}"
+    db.session.commit()
+    evaluation.set_state(evaluation.prepare(workshop, organizer), "open", organizer)  # participants answer it
     db.session.commit()
     values = {"code": workshop.code, "join_code": workshop.join_code, "invite": invite_path(participant, workshop),
               "password_link": password_link}

@@ -1,6 +1,7 @@
 """The agenda on paper: Chromium prints it with the print stylesheet, one page per day."""
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +13,12 @@ from workshop.workshops.models import Role
 
 pytestmark = pytest.mark.browser
 COLOMBO = ZoneInfo("Asia/Colombo")
+
+
+def printed_pages(page, pdf: Path) -> list[str]:
+    """The page as Chromium prints it to A4, read back as each printed page's text."""
+    page.pdf(path=str(pdf), format="A4")
+    return [printed.extract_text() for printed in PdfReader(pdf).pages]
 
 
 def _session(workshop, day: int, hour: int, title: str) -> AgendaSession:
@@ -34,10 +41,7 @@ def test_the_printed_agenda_has_one_page_per_day_and_no_controls(make, open_cont
     sign_in(context, organizer)
     page = context.new_page()
     page.goto(f"/w/{workshop.code}/agenda")
-    pdf = tmp_path / "agenda.pdf"
-    page.pdf(path=str(pdf), format="A4")
-
-    pages = [p.extract_text() for p in PdfReader(pdf).pages]
+    pages = printed_pages(page, tmp_path / "agenda.pdf")
     assert len(pages) == 3, pages
     for number, day in enumerate(("18 July 2023", "19 July 2023", "20 July 2023")):
         assert day in pages[number]

@@ -34,10 +34,19 @@ def test_upgrade_builds_the_schema_the_models_describe(empty_database):
                     assert columns == set(table.columns.keys()), name
                 differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
                 assert differences == []
+                if connection.dialect.name == "sqlite":  # what autogenerate does not compare
+                    assert _without_rowid(connection) == {
+                        name for name, table in db.metadata.tables.items()
+                        if table.dialect_options["sqlite"]["with_rowid"] is False}
                 head = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
             assert head == ScriptDirectory(str(MIGRATIONS)).get_current_head()
         finally:
             db.engine.dispose()
+
+
+def _without_rowid(connection) -> set[str]:
+    return set(connection.execute(text(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%'")).scalars())
 
 
 def test_upgrade_twice_is_harmless(empty_sqlite, keep_loggers):

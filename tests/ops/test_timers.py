@@ -14,6 +14,7 @@ from tests.conftest import app_settings
 from tests.polls.conftest import room  # noqa: F401  (fixture: a workshop with a session and participants)
 from workshop import create_app
 from workshop.breakouts.live import end_due_rounds
+from workshop.evaluation.services import open_due_evaluations, release_waiting_responses
 from workshop.db import db, utcnow
 from workshop.live.presence import Presence
 from workshop.live.timers import Job, Timers, deadline_sweeps, live_jobs
@@ -57,11 +58,14 @@ def test_a_failing_job_is_logged_once_keeps_running_and_says_when_it_works_again
     assert sum("flaky sweep works again" in m for m in messages) == 1, messages
 
 
-def test_every_worker_sweeps_polls_breakout_rounds_and_lost_connections(app):
-    assert deadline_sweeps() == [close_due_polls, end_due_rounds]
+def test_every_worker_sweeps_polls_breakout_rounds_evaluations_and_lost_connections(app):
+    assert deadline_sweeps() == [close_due_polls, end_due_rounds, open_due_evaluations,
+                                 release_waiting_responses]
     names = [job.name for job in live_jobs(app)]
     assert names == ["deadline sweep workshop.polls.live.close_due_polls",
-                     "deadline sweep workshop.breakouts.live.end_due_rounds", "lost connections",
+                     "deadline sweep workshop.breakouts.live.end_due_rounds",
+                     "deadline sweep workshop.evaluation.services.open_due_evaluations",
+                     "deadline sweep workshop.evaluation.services.release_waiting_responses", "lost connections",
                      "attendance flush", "attendance sweep"]
     assert all(job.every <= 1 for job in live_jobs(app) if job.name.startswith("deadline sweep"))
 

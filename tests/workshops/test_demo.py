@@ -19,7 +19,10 @@ from workshop.breakouts.models import BreakoutRound, RoundState
 from workshop.db import db, utcnow
 from workshop.demo import data as demo_data
 from workshop.demo.cli import EVERY_LINK
+from workshop.demo import live_copy
 from workshop.demo.seed import seed_demo
+from workshop.evaluation import services as evaluation_services
+from workshop.evaluation.models import EvaluationState
 from workshop.polls import services as poll_services
 from workshop.polls.models import Ballot, Poll, PollState
 from workshop.qa import services as qa_services
@@ -116,6 +119,14 @@ def test_the_live_copy_has_a_session_running_now_with_things_to_do(app):
     assert [r.state for r in rounds] == [RoundState.DRAFT] and len(rounds[0].rooms) == 5
     members = db.session.scalars(select(Membership).where(Membership.workshop_id == live.id)).all()
     assert Counter(m.role for m in members) == {Role.ORGANIZER: 1, Role.MODERATOR: 1, Role.PARTICIPANT: 50}
+    # The evaluation is open with some answers; the printed people can still answer it themselves.
+    evaluation = evaluation_services.evaluation_of(live)
+    assert evaluation.state == EvaluationState.OPEN
+    assert evaluation_services.response_count(evaluation) == demo_data.LIVE_EVALUATION_RESPONSES
+    invites = db.session.scalars(select(Invite).where(Invite.workshop_id == live.id).order_by(Invite.id)).all()
+    printed_links = [invite.person for invite in live_copy.printed_invites(invites)]
+    assert len(printed_links) == 5
+    assert not any(evaluation_services.has_responded(evaluation, person) for person in printed_links)
 
 
 def archive_as_it_is() -> tuple:

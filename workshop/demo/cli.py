@@ -72,7 +72,7 @@ def _write_and_print(copy: live_copy.LiveCopy, staff: dict[Role, tuple[Person, s
     base = _base_url()
     code = copy.workshop.code
     (organizer, organizer_password), (moderator, moderator_password) = staff[Role.ORGANIZER], staff[Role.MODERATOR]
-    shown = [next(i for i in copy.invites if i.person.country == country) for country in data.SIGN_IN_COUNTRIES]
+    shown = live_copy.printed_invites(copy.invites)
     running = copy.running
     summary = "\n".join([
         f"Live demo: {copy.workshop.title} ({code}), made {live_copy.host_day(copy.workshop.created_at)}: "

@@ -309,3 +309,18 @@ LIVE_QUESTIONS = [
      "Are there model clauses for innovation partnerships that small island states could adapt?"),
 ]
 LIVE_UPVOTES = {0: 7, 1: 4, 2: 2}  # question index -> how many participants upvote it
+
+# The live copy's evaluation, open, answered by people whose links are not printed (the printed ones answer it
+# themselves), the host country's first: response n gives each rating question q the rating
+# LIVE_EVALUATION_RATINGS[(n + q) % 14], and the first responses leave these comments (comment question 0: most
+# useful, 1: to improve, 2: other).
+LIVE_EVALUATION_RESPONSES = 24
+LIVE_EVALUATION_RATINGS = [5, 4, 4, 3, 5, 4, 2, 5, 4, 3, 4, 5, 3, 4]
+LIVE_EVALUATION_COMMENTS = [
+    (0, "The case studies of pre-commercial procurement, with real figures."),
+    (1, "More time for questions after the country reports, please."),
+    (0, "Meeting peers who face the same audit questions."),
+    (1, "The breakout rooms were too short to finish the exercise."),
+    (2, "Please share the slides of the site visit."),
+    (0, "The model clauses for innovation partnerships."),
+]

@@ -20,6 +20,8 @@ from workshop.agenda.models import AgendaSession
 from workshop.db import db
 from workshop.demo import data
 from workshop.demo.seed import programme_time, seed_agenda, seed_breakout_round
+from workshop.evaluation import services as evaluation
+from workshop.evaluation.models import QuestionKind
 from workshop.polls import services as polls
 from workshop.qa import services as qa
 from workshop.workshops.models import Membership, Role, Workshop
@@ -94,7 +96,18 @@ def make(source: Workshop, now: datetime) -> LiveCopy:
     others = [person for person in participants if person.country not in data.SIGN_IN_COUNTRIES]
     _poll_with_votes(running, others)
     _questions(running, participants, others)
+    organizer = next(m.person for m in members if m.role == Role.ORGANIZER)
+    printed = {invite.person for invite in printed_invites(invites)}
+    # Sri Lanka's many local participants first: the results then show one country's breakdown, the rest hidden.
+    respondents = sorted((m for m in members if m.role == Role.PARTICIPANT and m.person not in printed),
+                         key=lambda m: m.country != data.WORKSHOP["host_country"])
+    _evaluation_with_responses(copy, organizer, respondents)
     return LiveCopy(copy, running, invites)
+
+
+def printed_invites(invites: list[Invite]) -> list[Invite]:
+    """The participants' links printed at `make run`: the first of each of the sign-in countries."""
+    return [next(i for i in invites if i.person.country == country) for country in data.SIGN_IN_COUNTRIES]
 
 
 def _poll_with_votes(session: AgendaSession, participants: list[Person]) -> None:
@@ -121,6 +134,24 @@ def _questions(session: AgendaSession, participants: list[Person], upvoters: lis
             qa.upvote(asked[index].id, person, True)
     qa.save_settings(session, anonymous_allowed=False, premoderation=True)
     qa.ask(session, by_email[late_email], late_text)
+    db.session.commit()
+
+
+def _evaluation_with_responses(workshop: Workshop, organizer: Person, respondents: list[Membership]) -> None:
+    """The evaluation prepared from the template, open, with some anonymous responses (each commits itself)."""
+    made = evaluation.prepare(workshop, organizer)
+    evaluation.set_state(made, "open", organizer)
+    db.session.commit()
+    ratings, comments = data.LIVE_EVALUATION_RATINGS, data.LIVE_EVALUATION_COMMENTS
+    rated = [q for q in made.questions if q.kind == QuestionKind.RATING]
+    commented = [q for q in made.questions if q.kind == QuestionKind.TEXT]
+    for n, member in enumerate(respondents[:data.LIVE_EVALUATION_RESPONSES]):
+        form = {f"q{question.id}": str(ratings[(n + q) % len(ratings)]) for q, question in enumerate(rated)}
+        if n < len(comments):
+            which, text = comments[n]
+            form[f"q{commented[which].id}"] = text
+        evaluation.respond(made, member.person, member, form)
+    evaluation.release_waiting(made)  # as the deadline sweep would, so the demo's results show at once
     db.session.commit()
 
 

@@ -33,6 +33,8 @@ class Action(enum.StrEnum):
     MANAGE_REPORTS = "manage country reports"
     SUBMIT_OWN_REPORT = "submit own country's report"
     MANAGE_ATTENDANCE = "see and correct everyone's attendance"
+    MANAGE_EVALUATION = "prepare the evaluation and see its results"
+    ANSWER_EVALUATION = "answer the evaluation"
 
 
 _STAFF = frozenset({Role.ORGANIZER, Role.MODERATOR})
@@ -50,6 +52,9 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.SUBMIT_OWN_REPORT: frozenset({Role.PARTICIPANT}),
     # Each person sees their own attendance with VIEW_WORKSHOP; everyone's is for organizers only (privacy).
     Action.MANAGE_ATTENDANCE: frozenset({Role.ORGANIZER}),
+    # Results are the organizers' only; the evaluation is the participants' to answer (staff see a preview).
+    Action.MANAGE_EVALUATION: frozenset({Role.ORGANIZER}),
+    Action.ANSWER_EVALUATION: frozenset({Role.PARTICIPANT}),
 }
 
 
