@@ -89,7 +89,7 @@ def seed_demo() -> DemoAccounts:
     workshop = Workshop(title=spec["title"], code=spec["code"], starts_on=spec["starts_on"], ends_on=spec["ends_on"],
                         timezone=spec["timezone"], modality=Modality(spec["modality"]),
                         objectives="\n".join(spec["objectives"]), topics="\n".join(spec["topics"]),
-                        join_enabled=False)
+                        implementing_organizations=spec["organization"], join_enabled=False)
     db.session.add(workshop)
     organizer, organizer_password = _staff(data.ORGANIZER, Role.ORGANIZER, workshop)
     moderator, moderator_password = _staff(data.MODERATOR, Role.MODERATOR, workshop)

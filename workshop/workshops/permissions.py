@@ -32,6 +32,8 @@ class Action(enum.StrEnum):
     MANAGE_PEOPLE = "manage people"
     MANAGE_REPORTS = "manage country reports"
     SUBMIT_OWN_REPORT = "submit own country's report"
+    MANAGE_CERTIFICATES = "manage certificates"
+    GET_OWN_CERTIFICATE = "get own certificate"
 
 
 _STAFF = frozenset({Role.ORGANIZER, Role.MODERATOR})
@@ -47,6 +49,9 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_REPORTS: frozenset({Role.ORGANIZER}),
     # Only where the slot allows it and only for the person's own country: reports/services.py checks that.
     Action.SUBMIT_OWN_REPORT: frozenset({Role.PARTICIPANT}),
+    Action.MANAGE_CERTIFICATES: frozenset({Role.ORGANIZER}),
+    # Anyone's own, once issued or earned: certificates/services.py checks the end of the workshop and the rule.
+    Action.GET_OWN_CERTIFICATE: frozenset(Role),
 }
 
 

@@ -1,0 +1,166 @@
+"""Certificate pages: the organizers' page (rule, preview, issue by hand, ZIP), a person's own PDF, and the
+public verification page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from workshop.agenda.display import clock_for
+from workshop.certificates import pdf, services
+from workshop.certificates.forms import RULE_KINDS, ApplyRuleForm, IssueForm
+from workshop.db import db
+from workshop.errors import ValidationError
+from workshop.extensions import limiter
+from workshop.forms import show_errors
+from workshop.reports.zipstream import stream_zip
+from workshop.uploads.storage import content_disposition
+from workshop.workshops.models import Membership, Workshop
+from workshop.workshops.permissions import Action, can, requires
+
+blueprint = Blueprint("certificates", __name__)
+
+
+def _verify_limit() -> str:
+    return f"{current_app.config['CERTIFICATE_VERIFY_PER_MINUTE']} per minute"
+
+
+def _pdf_response(data: bytes, name: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = content_disposition(name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _issue_form(workshop: Workshop, form: IssueForm | None = None) -> IssueForm:
+    form = form or IssueForm()
+    form.person.choices = [(member.person_id, f"{member.person.name} ({member.role.value})")
+                           for member in services.without_certificate(workshop)]
+    return form
+
+
+def _requested_rule():
+    """The rule the preview form asks about, from the query string; None when it asks nothing."""
+    if "kind" not in request.args:
+        return None, {}
+    try:
+        return services.parse_rule(request.args.get("kind", ""), request.args.get("threshold", "")), {}
+    except ValidationError as error:
+        return None, error.errors
+
+
+def _page(workshop: Workshop, *, issue_form: IssueForm | None = None, apply_errors: dict | None = None,
+          rule=None, status: int = 200):
+    asked, errors = (rule, {}) if rule is not None else _requested_rule()
+    current = services.current_rule(workshop)
+    shown = asked or current
+    apply_form = ApplyRuleForm(formdata=None)
+    if shown is not None:
+        apply_form.kind.data, apply_form.threshold.data = shown.kind.value, str(shown.threshold)
+    return render_template(
+        "certificates/manage.html", workshop=workshop, current=current, asked=asked, rule_errors=errors,
+        apply_errors=apply_errors or {}, preview=services.preview(workshop, shown) if shown else None,
+        apply_form=apply_form, issue_form=_issue_form(workshop, issue_form), kinds=RULE_KINDS,
+        ended=services.has_ended(workshop), certificates=services.certificates_of(workshop),
+        clock=clock_for(current_user.timezone, workshop.timezone)), status
+
+
+@blueprint.get("/w/<code>/certificates")
+@requires(Action.MANAGE_CERTIFICATES)
+def manage(workshop: Workshop, membership: Membership):
+    return _page(workshop)
+
+
+@blueprint.post("/w/<code>/certificates/rule")
+@requires(Action.MANAGE_CERTIFICATES)
+def apply_rule(workshop: Workshop, membership: Membership):
+    form = ApplyRuleForm()
+    if not form.validate_on_submit():
+        abort(400, "The form had expired. Reload the page and try again.")
+    try:
+        rule = services.parse_rule(form.kind.data, form.threshold.data)
+        found = services.apply_rule(workshop, rule, current_user, even_if_nobody=form.even_if_nobody.data)
+        db.session.commit()
+    except ValidationError as error:
+        db.session.rollback()
+        rule = None if set(error.errors) & {"kind", "threshold"} and error.status == 400 else rule
+        return _page(workshop, apply_errors=error.errors, rule=rule, status=error.status)
+    flash(f"Rule applied: {rule.describe()}. {len(found.qualifying)} participant"
+          f"{'s' if len(found.qualifying) != 1 else ''} qualify on the attendance recorded so far.", "success")
+    return redirect(url_for("certificates.manage", code=workshop.code))
+
+
+@blueprint.post("/w/<code>/certificates/issue")
+@requires(Action.MANAGE_CERTIFICATES)
+def issue_by_hand(workshop: Workshop, membership: Membership):
+    form = _issue_form(workshop, IssueForm())
+    if not form.validate_on_submit():
+        return _page(workshop, issue_form=form, status=400)
+    try:
+        certificate = services.issue_by_hand(workshop, form.person.data, form.reason.data, current_user)
+        db.session.commit()
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return _page(workshop, issue_form=form, status=error.status)
+    flash(f"Certificate issued to {certificate.name}.", "success")
+    return redirect(url_for("certificates.manage", code=workshop.code))
+
+
+@blueprint.get("/w/<code>/certificates/<int:person_id>.pdf")
+@requires(Action.MANAGE_CERTIFICATES)
+def person_pdf(workshop: Workshop, membership: Membership, person_id: int):
+    certificate = services.certificate_for(workshop, person_id)
+    if certificate is None:
+        abort(404, "This person has no certificate for this workshop.")
+    return _pdf_response(pdf.render(services.text_of(certificate), services.font_folder()),
+                         services.file_name(certificate))
+
+
+@blueprint.get("/w/<code>/certificates.zip")
+@requires(Action.MANAGE_CERTIFICATES)
+def all_zip(workshop: Workshop, membership: Membership):
+    certificates = services.issue_eligible(workshop)
+    db.session.commit()
+    if not certificates:
+        abort(404, "No certificate is issued: no participant meets the rule, and none was issued by hand.")
+    # Read now, drawn while the archive streams (without the database): one PDF in memory at a time.
+    texts = [(services.file_name(certificate), services.text_of(certificate)) for certificate in certificates]
+    folder = services.font_folder()
+    entries = [(name, lambda text=text: pdf.render(text, folder)) for name, text in texts]
+    response = Response(stream_zip(entries), mimetype="application/zip", direct_passthrough=True)
+    response.headers["Content-Disposition"] = content_disposition(f"{workshop.code}-certificates.zip")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.get("/w/<code>/certificate.pdf")
+@requires(Action.GET_OWN_CERTIFICATE)
+def own_pdf(workshop: Workshop, membership: Membership):
+    certificate = services.own_certificate(workshop, membership)
+    db.session.commit()
+    return _pdf_response(pdf.render(services.text_of(certificate), services.font_folder()),
+                         services.file_name(certificate))
+
+
+@blueprint.get("/verify/<code>")
+@limiter.limit(_verify_limit)
+def verify(code: str):
+    certificate = services.find_by_code(code)
+    if certificate is None:
+        return render_template("certificates/verify.html", certificate=None), 404
+    return render_template("certificates/verify.html", certificate=certificate,
+                           country=services.country_name(certificate.country),
+                           dates=pdf.date_range(certificate.starts_on, certificate.ends_on))
+
+
+def certificate_section(workshop: Workshop, membership: Membership) -> Markup:
+    """The home page's certificate section: a template global, so the workshops package needs nothing from here.
+    Organizers get a link to the certificates page; others their own certificate's state."""
+    if can(membership, Action.MANAGE_CERTIFICATES):
+        return Markup(render_template("certificates/_home_organizer.html", workshop=workshop,
+                                      rule=services.current_rule(workshop)))
+    return Markup(render_template("certificates/_home_own.html", workshop=workshop,
+                                  status=services.own_status(workshop, membership)))
