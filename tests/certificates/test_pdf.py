@@ -3,12 +3,11 @@ that has it (shaped Arabic, Thai, Devanagari, Korean and Chinese), and the QR co
 
 from __future__ import annotations
 
+import os
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-import workshop
 from tests.certificates.pdf_reading import drawn_glyphs, qr_codes, text_of
 from workshop.certificates import fonts, pdf
 
@@ -25,8 +24,7 @@ URL = "http://localhost/verify/ABCDEFGHIJKLMNOPQRSTUVWX"
 
 @pytest.fixture(scope="module")
 def font_folder():
-    # The app's own default folder (instance/fonts): the static fonts take seconds to make, once for every run.
-    return fonts.cache_folder(str(Path(workshop.__file__).resolve().parent.parent / "instance" / "fonts"))
+    return fonts.cache_folder(os.environ["WORKSHOP_CERTIFICATE_FONT_CACHE"])  # set by tests/conftest.py
 
 
 def certificate(name: str, country: str, country_name: str) -> pdf.CertificateText:

@@ -1,6 +1,8 @@
 """Certificates of participation: a rule over attendance, PDFs in any script with a QR code, and a public page
 that verifies a certificate's code."""
 
+import logging
+
 from flask import Flask
 
 
@@ -11,3 +13,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(routes.blueprint)
     app.add_template_global(routes.certificate_section)
     app.cli.add_command(commands.certificate_fonts)
+    # fpdf2 subsets every font it embeds with fontTools, which logs each table at INFO: a hundred lines a PDF.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)

@@ -145,10 +145,10 @@ def own_pdf(workshop: Workshop, membership: Membership):
                          services.file_name(certificate))
 
 
-@blueprint.get("/verify/<code>")
+@blueprint.get("/verify/<verification_code>")
 @limiter.limit(_verify_limit)
-def verify(code: str):
-    certificate = services.find_by_code(code)
+def verify(verification_code: str):
+    certificate = services.find_by_code(verification_code)
     if certificate is None:
         return render_template("certificates/verify.html", certificate=None), 404
     return render_template("certificates/verify.html", certificate=certificate,

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workshop.accounts.models import Person
 from workshop.accounts.services import country_name
-from workshop.agenda.models import AgendaSession
+from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.attendance.services import seconds_attended
 from workshop.audit import services as audit
 from workshop.certificates import fonts, pdf
@@ -115,7 +115,7 @@ def preview(workshop: Workshop, rule: Rule) -> Preview:
     standing = standings(rule, sessions, seconds_attended(workshop.id), [m.person_id for m in members])
     pairs = [(member, standing[member.person_id]) for member in members]
     return Preview(rule, [pair for pair in pairs if pair[1].meets], [pair for pair in pairs if not pair[1].meets],
-                   has_plenary=any(session.kind == "plenary" for session in sessions))
+                   has_plenary=any(session.kind == SessionKind.PLENARY for session in sessions))
 
 
 def apply_rule(workshop: Workshop, rule: Rule, actor: Person, *, even_if_nobody: bool = False) -> Preview:
@@ -204,8 +204,9 @@ def own_certificate(workshop: Workshop, member: Membership) -> Certificate:
     if status.certificate is not None:
         return status.certificate
     if status.rule is None:
+        # Not a refusal of the person: the workshop is not ready to issue certificates yet.
         raise ValidationError({"certificate": "The organizers have not set the rule for certificates of this "
-                                              "workshop yet."}, status=403)
+                                              "workshop yet."}, status=409)
     if status.standing is None or not status.standing.meets:
         raise ValidationError({"certificate": _not_met(status)}, status=403)
     return _issue(workshop, member)
@@ -275,7 +276,7 @@ def find_by_code(typed: str) -> Certificate | None:
 
 
 def verify_url(certificate: Certificate) -> str:
-    return external_url("certificates.verify", code=certificate.code)
+    return external_url("certificates.verify", verification_code=certificate.code)
 
 
 def text_of(certificate: Certificate) -> pdf.CertificateText:
