@@ -159,6 +159,16 @@ def open_breakout_notes(page) -> None:
     page.wait_for_url("**/notes")
 
 
+def issue_certificate_by_hand(page) -> None:
+    """The workshop has ended: a certificate issued by hand (the first visit), then its verification page."""
+    if page.locator(".verification-code").count() == 0:
+        page.get_by_label("Reason (kept in the audit log)").fill("Joined by phone")
+        page.get_by_role("button", name="Issue the certificate").click()
+        page.get_by_role("status").filter(has_text="Certificate issued").wait_for()
+    page.locator(".verification-code").first.click()
+    page.wait_for_url("**/verify/*")
+
+
 class Page(NamedTuple):
     name: str
     role: str  # "anonymous", "participant" or "organizer"
@@ -200,6 +210,9 @@ PAGES = [
     Page("breakout room", "organizer", "/w/{code}/agenda", then=open_breakout_room),
     Page("session page during breakouts", "organizer", "/w/{code}/agenda", then=open_session_during_breakouts),
     Page("breakout notes", "organizer", "/w/{code}/agenda", then=open_breakout_notes),
+    Page("certificates with a preview no one meets", "organizer", "/w/{code}/certificates?kind=sessions&threshold=3"),
+    Page("certificate verification", "organizer", "/w/{code}/certificates", then=issue_certificate_by_hand),
+    Page("certificate verification, not found", "anonymous", "/verify/NOSUCHCODE2345ABCDEFGHIJ", status=404),
     Page("404", "organizer", "/w/NO-SUCH-WORKSHOP/", status=404),
     Page("403", "participant", "/w/{code}/edit", status=403),
 ]

@@ -63,7 +63,7 @@ def _page(workshop: Workshop, *, issue_form: IssueForm | None = None, apply_erro
         "certificates/manage.html", workshop=workshop, current=current, asked=asked, rule_errors=errors,
         apply_errors=apply_errors or {}, preview=services.preview(workshop, shown) if shown else None,
         apply_form=apply_form, issue_form=_issue_form(workshop, issue_form), kinds=RULE_KINDS,
-        ended=services.has_ended(workshop), certificates=services.certificates_of(workshop),
+        ended=services.has_ended(workshop), certificates=services.certificates_of(workshop), grouped=pdf.grouped,
         clock=clock_for(current_user.timezone, workshop.timezone)), status
 
 
