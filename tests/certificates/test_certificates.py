@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.certificates.pdf_reading import qr_codes
 from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.attendance.models import AttendanceInterval, AttendanceSource
 from workshop.audit.models import AuditEvent
@@ -110,6 +111,7 @@ def test_an_eligible_participant_downloads_the_same_certificate_each_time(client
     assert first.data.startswith(b"%PDF")
     certificate = db.session.scalar(select(Certificate))
     assert len(certificate.code) >= 20 and certificate.name == "김민준" and certificate.country == "KR"
+    assert qr_codes(first.data) == [f"http://localhost/verify/{certificate.code}"]
     assert client.get(f"/w/{scene.code}/certificate.pdf").status_code == 200
     assert db.session.scalars(select(Certificate)).all() == [certificate]
 
@@ -224,3 +226,38 @@ def test_the_verification_page_is_rate_limited(app, client):
     app.config["CERTIFICATE_VERIFY_PER_MINUTE"] = 3
     statuses = [client.get(f"/verify/NOSUCHCODE{n:02d}AAAAAAAAAAAAAA").status_code for n in range(4)]
     assert statuses == [404, 404, 404, 429]
+
+
+def test_before_any_rule_a_participant_is_told_the_organizers_have_not_set_one(client, make, scene):
+    make.sign_in(client, scene.present)
+    response = client.get(f"/w/{scene.code}/certificate.pdf")
+    assert response.status_code == 409
+    assert "have not set the rule" in response.get_data(as_text=True)
+
+
+def test_a_name_with_html_is_shown_as_text(client, make, scene):
+    scene.present.name = "<b>Kim</b> & <script>alert(1)</script>"
+    db.session.commit()
+    scene.apply(client, make)
+    make.sign_in(client, scene.present)
+    assert client.get(f"/w/{scene.code}/certificate.pdf").status_code == 200
+    code = db.session.scalar(select(Certificate.code))
+    page = client.application.test_client().get(f"/verify/{code}").get_data(as_text=True)
+    assert "&lt;b&gt;Kim&lt;/b&gt; &amp; &lt;script&gt;" in page and "<script>alert" not in page
+
+
+def test_organizers_set_the_implementing_organizations(client, make, scene):
+    make.sign_in(client, scene.organizer)
+    fields = {"title": scene.workshop.title, "code": scene.code, "starts_on": "2023-07-18", "ends_on": "2023-07-20",
+              "timezone": "Asia/Colombo", "modality": "online", "objectives": "", "topics": ""}
+    too_long = make.post(client, f"/w/{scene.code}/edit", {**fields, "implementing_organizations": "x" * 501},
+                         csrf_path=f"/w/{scene.code}/edit")
+    assert too_long.status_code == 400
+    assert scene.workshop.implementing_organizations == "APO Secretariat"
+    saved = make.post(client, f"/w/{scene.code}/edit",
+                      {**fields, "implementing_organizations": "National Productivity Secretariat, Sri Lanka "
+                                                               "and APO Secretariat"},
+                      csrf_path=f"/w/{scene.code}/edit")
+    assert saved.status_code == 302
+    home = client.get(f"/w/{scene.code}/").get_data(as_text=True)
+    assert "Implemented by National Productivity Secretariat, Sri Lanka and APO Secretariat" in home
