@@ -60,6 +60,7 @@ from workshop.accounts import services as accounts
 from workshop.accounts.models import Person
 from workshop.agenda import services as agenda
 from workshop.agenda.models import AgendaSession, SessionKind
+from workshop.attendance import services as attendance
 from workshop.breakouts import services as breakouts
 from workshop.db import db
 from workshop.errors import Reason
@@ -241,6 +242,15 @@ ACCESS: dict[str, str] = {
     "certificates.all_zip": "organizer",
     "certificates.own_pdf": "participant",
     "certificates.verify": PUBLIC,  # a wrong code is "not found"
+    "attendance.overview": "participant",  # organizers get the grid, everyone else their own attendance
+    "attendance.session_list": "organizer",
+    "attendance.grid_csv": "organizer",
+    "attendance.intervals_csv": "organizer",
+    "attendance.manual": "organizer",
+    "attendance.add_manual": "organizer",
+    "attendance.remove_manual": "organizer",
+    "attendance.confirm_delete": "organizer",
+    "attendance.delete_intervals": "organizer",
     # Socket events: a connection is for one workshop, and each event names objects of a workshop.
     "socket:connect": "participant",
     "socket:disconnect": PUBLIC,  # ends the caller's own connection; acts on nobody else
@@ -316,6 +326,7 @@ class World:
     slot_id: int = 0            # the participant's country (LK), submitted, not published
     version_number: int = 0
     material_id: int = 0
+    entry_id: int = 0           # attendance added by hand
     invite_token: str = ""
     calendar_token: str = ""
     password_token: str = ""
@@ -328,7 +339,7 @@ class World:
             "code": self.code, "session_id": self.session_id, "poll_id": self.poll_id, "ballot_id": self.ballot_id,
             "question_id": self.question_id, "ban_id": self.ban_id, "round_id": self.open_round_id,
             "room_id": self.room_a_id, "help_id": self.help_id, "slot_id": self.slot_id,
-            "number": self.version_number, "material_id": self.material_id, "person_id": self.target_id,
+            "number": self.version_number, "material_id": self.material_id, "person_id": self.target_id, "entry_id": self.entry_id,
             "filename": self.asset, "direction": "down", "switch": "open", "visibility": "hide",
         }
         values.update({
@@ -434,6 +445,11 @@ def _build_world(app) -> World:
     material = agenda.add_file(session, "Slides", stored)
     db.session.commit()
     world.material_id = material.id
+
+    entry = attendance.add_manual(this, organizer, target.id, session.id, starts, starts + timedelta(minutes=30),
+                                  "Joined by phone")
+    db.session.commit()
+    world.entry_id = entry.id
 
     poll = polls.create_poll(session, {"kind": "single choice", "question": "Which procedure?",
                                        "options": "Open tender\nFramework", "allow_change": "y"})

@@ -21,6 +21,7 @@ EXPECTED = {
     Action.SUBMIT_OWN_REPORT: {ORG: False, MOD: False, PAR: True},
     Action.MANAGE_CERTIFICATES: {ORG: True, MOD: False, PAR: False},
     Action.GET_OWN_CERTIFICATE: {ORG: True, MOD: True, PAR: True},
+    Action.MANAGE_ATTENDANCE: {ORG: True, MOD: False, PAR: False},
 }
 
 

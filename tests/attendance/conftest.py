@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.live.conftest import connect  # noqa: F401  (fixture)
+from tests.live.server import live_server  # noqa: F401  (fixture)
 from workshop.accounts.models import Person
 from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.db import db

@@ -4,10 +4,12 @@ the session's scheduled span, plus the totals kept once intervals were deleted."
 from __future__ import annotations
 
 from workshop.attendance.models import AttendanceInterval, AttendanceSource, AttendanceTotal
-from workshop.attendance.services import merged_seconds, seconds_attended
-from workshop.db import db
+import random
 
 from tests.attendance.conftest import at
+from tests.attendance.union import union_seconds
+from workshop.attendance.services import seconds_attended
+from workshop.db import db
 
 
 def live(scene, person, session, start, end, connection):
@@ -16,13 +18,44 @@ def live(scene, person, session, start, end, connection):
                                       source=AttendanceSource.LIVE, worker_id="w1", connection_id=connection))
 
 
-def test_the_union_of_overlapping_intervals_is_counted_once():
-    assert merged_seconds([(at(0), at(10)), (at(5), at(20)), (at(30), at(40))], (at(0), at(90))) == 30 * 60
+def test_the_union_of_overlapping_intervals_is_counted_once(scene):
+    for n, (start, end) in enumerate([(0, 10), (5, 20), (30, 40), (40, 45)]):  # the last one touches the third
+        live(scene, scene.nepal, scene.opening, start, end, f"tab-{n}")
+    db.session.commit()
+    assert seconds_attended(scene.workshop.id) == {scene.nepal.id: {scene.opening.id: 35 * 60}}
 
 
-def test_time_outside_the_span_does_not_count():
-    assert merged_seconds([(at(-30), at(10)), (at(80), at(120))], (at(0), at(90))) == 20 * 60
-    assert merged_seconds([(at(-30), at(-10))], (at(0), at(90))) == 0
+def test_time_outside_the_span_does_not_count(scene):
+    live(scene, scene.nepal, scene.opening, -30, 10, "early")
+    live(scene, scene.nepal, scene.opening, 80, 120, "late")
+    live(scene, scene.sri_lanka, scene.opening, -30, -10, "before")
+    db.session.commit()
+    assert seconds_attended(scene.workshop.id) == {scene.nepal.id: {scene.opening.id: 20 * 60}}
+
+
+def test_the_databases_count_matches_the_plain_union_on_random_days(scene):
+    """Many overlapping, nested, touching and outlying intervals per pair, counted by the database's window query and
+    by the plain union: the same to the second."""
+    randomly = random.Random(15)
+    expected: dict[int, dict[int, int]] = {}
+    for person in (scene.nepal, scene.sri_lanka, scene.moderator):
+        for session in (scene.opening, scene.panel):
+            offset = (session.starts_at - at(0)).total_seconds() / 60
+            spans = []
+            for n in range(randomly.randint(1, 12)):
+                start = offset + randomly.uniform(-30, 100)
+                end = start + randomly.choice([0, randomly.uniform(0, 40)])
+                live(scene, person, session, start, end, f"{person.id}-{session.id}-{n}")
+                spans.append((at(start), at(end)))
+            seconds = int(round(union_seconds(spans, (session.starts_at, session.ends_at)), 3))
+            if seconds:
+                expected.setdefault(person.id, {})[session.id] = seconds
+    db.session.commit()
+    counted = seconds_attended(scene.workshop.id)
+    for person_id, sessions in expected.items():
+        for session_id, seconds in sessions.items():
+            assert abs(counted[person_id][session_id] - seconds) <= 1, (person_id, session_id)
+    assert {p: set(s) for p, s in counted.items()} == {p: set(s) for p, s in expected.items()}
 
 
 def test_two_tabs_a_reconnect_and_a_manual_entry(scene):
@@ -36,6 +69,12 @@ def test_two_tabs_a_reconnect_and_a_manual_entry(scene):
     db.session.commit()
     assert seconds_attended(scene.workshop.id) == {scene.nepal.id: {scene.opening.id: 69 * 60},
                                                    scene.sri_lanka.id: {scene.panel.id: 30 * 60}}
+
+
+def test_an_open_interval_counts_until_now(scene):
+    live(scene, scene.nepal, scene.opening, 80, None, "still-open")  # the opening ended long ago: 10 minutes
+    db.session.commit()
+    assert seconds_attended(scene.workshop.id) == {scene.nepal.id: {scene.opening.id: 600}}
 
 
 def test_kept_totals_count_once_intervals_are_gone(scene):

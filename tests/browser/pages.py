@@ -169,6 +169,31 @@ def issue_certificate_by_hand(page) -> None:
     page.wait_for_url("**/verify/*")
 
 
+def open_attendance_grid(page) -> None:
+    """The organizers' grid of a workshop with a session on its agenda."""
+    add_session_in_editor(page)
+    page.goto(page.url.replace("/agenda", "/attendance"))
+    page.get_by_role("heading", name="Legend").wait_for()
+
+
+def open_attendance_of_a_session(page) -> None:
+    open_attendance_grid(page)
+    page.locator(".att-grid thead a").first.click()
+    page.wait_for_url("**/attendance/sessions/*")
+
+
+def open_attendance_by_hand(page) -> None:
+    """Entries by hand, with one added (the check visits the page twice, and the second time it exists)."""
+    add_session_in_editor(page)
+    page.goto(page.url.replace("/agenda", "/attendance/manual"))
+    if page.locator(".att-entries tbody tr").count() == 0:
+        page.get_by_label("From (host time)").fill("2023-07-18T09:00")
+        page.get_by_label("Until (host time)").fill("2023-07-18T09:45")
+        page.get_by_label("Reason", exact=True).fill("Joined by phone")
+        page.get_by_role("button", name="Add", exact=True).click()
+        page.get_by_role("status").filter(has_text="Attendance added").wait_for()
+
+
 class Page(NamedTuple):
     name: str
     role: str  # "anonymous", "participant" or "organizer"
@@ -213,6 +238,11 @@ PAGES = [
     Page("certificates with a preview no one meets", "organizer", "/w/{code}/certificates?kind=sessions&threshold=3"),
     Page("certificate verification", "organizer", "/w/{code}/certificates", then=issue_certificate_by_hand),
     Page("certificate verification, not found", "anonymous", "/verify/NOSUCHCODE2345ABCDEFGHIJ", status=404),
+    Page("attendance grid", "organizer", "/w/{code}/agenda", then=open_attendance_grid),
+    Page("attendance of a session", "organizer", "/w/{code}/agenda", then=open_attendance_of_a_session),
+    Page("attendance by hand", "organizer", "/w/{code}/agenda", then=open_attendance_by_hand),
+    Page("delete attendance intervals", "organizer", "/w/{code}/attendance/delete-intervals"),
+    Page("my attendance (participant)", "participant", "/w/{code}/attendance"),
     Page("404", "organizer", "/w/NO-SUCH-WORKSHOP/", status=404),
     Page("403", "participant", "/w/{code}/edit", status=403),
 ]

@@ -4,79 +4,440 @@ scheduled span), manual entries, the grid and lists organizers see, and deleting
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Float, case, delete, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 
-from workshop.agenda.models import AgendaSession
-from workshop.attendance.models import AttendanceInterval, AttendanceTotal
-from workshop.db import db, utcnow
+from workshop.accounts.models import Person
+from workshop.agenda.models import AgendaSession, SessionKind
+from workshop.attendance.models import AttendanceInterval, AttendancePurge, AttendanceSource, AttendanceTotal
+from workshop.audit.services import record
+from workshop.db import UTCDateTime, db, utcnow
+from workshop.errors import ValidationError
+from workshop.workshops.models import Membership, Role, Workshop
 
-Span = tuple[datetime, datetime]
+class epoch_seconds(FunctionElement):
+    """A datetime column as seconds since 1970, computed by the database."""
+
+    type = Float()
+    inherit_cache = True
 
 
-def merged_seconds(intervals: Iterable[Span], bounds: Span) -> int:
-    """Seconds covered by the union of ``intervals``, counting only within ``bounds``."""
-    lower, upper = bounds
-    clipped = sorted((max(start, lower), min(end, upper)) for start, end in intervals)
-    total, current_start, current_end = 0.0, None, None
-    for start, end in clipped:
-        if end <= start:
-            continue
-        if current_end is None or start > current_end:
-            if current_end is not None:
-                total += (current_end - current_start).total_seconds()
-            current_start, current_end = start, end
-        else:
-            current_end = max(current_end, end)
-    if current_end is not None:
-        total += (current_end - current_start).total_seconds()
-    return int(total)
+@compiles(epoch_seconds, "sqlite")
+def _epoch_on_sqlite(element, compiler, **kw):
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_on_postgresql(element, compiler, **kw):
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+
+
+class greatest(FunctionElement):
+    type = Float()
+    inherit_cache = True
+
+
+class least(FunctionElement):
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(greatest, "sqlite")
+def _greatest_on_sqlite(element, compiler, **kw):
+    return f"max({compiler.process(element.clauses, **kw)})"  # SQLite's max() of several arguments is scalar
+
+
+@compiles(least, "sqlite")
+def _least_on_sqlite(element, compiler, **kw):
+    return f"min({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest, "postgresql")
+def _greatest_on_postgresql(element, compiler, **kw):
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least, "postgresql")
+def _least_on_postgresql(element, compiler, **kw):
+    return f"LEAST({compiler.process(element.clauses, **kw)})"
+
+
+def _union_seconds(workshop_id: int, person_id: int | None, now: datetime):
+    """The query: per person and session, the seconds covered by the union of their intervals within the session's
+    span (an open interval runs until ``now``).
+
+    Gaps and islands, in the database: clip each interval to the span, order a pair's intervals by start, and an
+    interval starts a new island when it starts after every earlier one ended; each island lasts from its first
+    start to its last end, and a pair's time is the sum of its islands. Reading 35,000 intervals into Python to
+    merge them there took most of the grid's time; the database returns one row per pair.
+    """
+    interval, session = AttendanceInterval.__table__, AgendaSession.__table__
+    clipped = (select(interval.c.person_id, interval.c.session_id,
+                      greatest(epoch_seconds(interval.c.started_at), epoch_seconds(session.c.starts_at)).label("a"),
+                      least(func.coalesce(epoch_seconds(interval.c.ended_at), literal(now.timestamp(), Float)),
+                            epoch_seconds(session.c.ends_at)).label("b"))
+               .join(session, session.c.id == interval.c.session_id)
+               .where(interval.c.workshop_id == workshop_id))
+    if person_id is not None:
+        clipped = clipped.where(interval.c.person_id == person_id)
+    clipped = clipped.subquery()
+    pair = (clipped.c.person_id, clipped.c.session_id)
+    reach = func.max(clipped.c.b).over(partition_by=pair, order_by=(clipped.c.a, clipped.c.b), rows=(None, -1))
+    ordered = (select(*pair, clipped.c.a, clipped.c.b, reach.label("reach"))
+               .where(clipped.c.b > clipped.c.a).subquery())
+    pair = (ordered.c.person_id, ordered.c.session_id)
+    starts_island = case((or_(ordered.c.reach.is_(None), ordered.c.a > ordered.c.reach), 1), else_=0)
+    island = func.sum(starts_island).over(partition_by=pair, order_by=(ordered.c.a, ordered.c.b), rows=(None, 0))
+    islands = select(*pair, ordered.c.a, ordered.c.b, island.label("island")).subquery()
+    pair = (islands.c.person_id, islands.c.session_id)
+    lasting = (select(*pair, (func.max(islands.c.b) - func.min(islands.c.a)).label("seconds"))
+               .group_by(*pair, islands.c.island).subquery())
+    return (select(lasting.c.person_id, lasting.c.session_id, func.sum(lasting.c.seconds))
+            .group_by(lasting.c.person_id, lasting.c.session_id))
+
+
+def seconds_attended(workshop_id: int, person_id: int | None = None) -> dict[int, dict[int, int]]:
+    """person_id -> session_id -> seconds present: the union of recorded and manual intervals within the session's
+    scheduled span, plus the totals kept when intervals were deleted. A pair never attended is absent.
+    With ``person_id``, that person's only."""
+    attended: dict[int, dict[int, int]] = defaultdict(dict)
+    for someone, session_id, seconds in db.session.execute(_union_seconds(workshop_id, person_id, utcnow())):
+        if int(round(seconds, 3)):  # round: the database's float seconds may be a hair short of whole
+            attended[someone][session_id] = int(round(seconds, 3))
+    kept = select(AttendanceTotal.person_id, AttendanceTotal.session_id, AttendanceTotal.seconds) \
+        .where(AttendanceTotal.workshop_id == workshop_id, AttendanceTotal.seconds > 0)
+    if person_id is not None:
+        kept = kept.where(AttendanceTotal.person_id == person_id)
+    for someone, session_id, seconds in db.session.execute(kept):
+        attended[someone][session_id] = attended[someone].get(session_id, 0) + seconds
+    return dict(attended)
+
+
+# Pages ---------------------------------------------------------------------------------------------------------
+
+NOT_ATTENDED_KINDS = (SessionKind.BREAK, SessionKind.SOCIAL)  # nobody is expected on a page during these
 
 
 @dataclass(frozen=True)
-class SessionSpan:
-    id: int
-    starts_at: datetime
-    ends_at: datetime
+class Band:
+    """How a share of a session is shown: a symbol (drawn by the stylesheet from ``css``, silent for screen readers,
+    which read the percentage) and a word in the legend as well as a shade, so colour is never needed."""
+
+    lowest: float
+    symbol: str
+    name: str
+    css: str
+
+
+BANDS = (Band(0.75, "●", "75% or more", "att-high"), Band(0.25, "◐", "25% to 74%", "att-mid"),
+         Band(0.0001, "○", "under 25%", "att-low"), Band(0.0, "–", "not present", "att-none"))
+
+
+def band_of(share: float) -> Band:
+    return next(band for band in BANDS if share >= band.lowest)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A person's time in a session, with what the grid prints, computed once (the grid has 14,000 of them)."""
+
+    seconds: int
+    share: float  # of the session's scheduled span, 0..1
+    percent: int
+    band: Band
+
+
+def cell(seconds: int, span_seconds: float) -> Cell:
+    share = min(1.0, seconds / max(1.0, span_seconds))
+    return Cell(seconds, share, round(share * 100), band_of(share))
+
+
+@dataclass
+class GridRow:
+    person_id: int
+    name: str
+    country: str | None
+    role: Role
+    cells: list[Cell]
+    seconds: int
+    share: float  # of all the grid's sessions' minutes
 
     @property
-    def seconds(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds())
+    def percent(self) -> int:
+        return round(self.share * 100)
 
 
-def session_spans(workshop_id: int) -> dict[int, SessionSpan]:
-    rows = db.session.execute(select(AgendaSession.id, AgendaSession.starts_at, AgendaSession.ends_at)
-                              .where(AgendaSession.workshop_id == workshop_id))
-    return {row.id: SessionSpan(*row) for row in rows}
+@dataclass
+class SessionTotal:
+    present: int  # people with any time in the session
+    seconds: int
+    average_share: float  # over the rows shown
+
+    @property
+    def average_percent(self) -> int:
+        return round(self.average_share * 100)
 
 
-def intervals_by_person_session(workshop_id: int, now: datetime | None = None) -> dict[tuple[int, int], list[Span]]:
-    """Every interval of the workshop, recorded and manual, an open one running until ``now``."""
-    now = now or utcnow()
-    found: dict[tuple[int, int], list[Span]] = defaultdict(list)
+@dataclass
+class Grid:
+    sessions: list[AgendaSession]
+    rows: list[GridRow]
+    totals: list[SessionTotal]
+    countries: list[str]  # every country of the workshop's members, for the filter
+
+
+def attended_sessions(workshop: Workshop) -> list[AgendaSession]:
+    return list(db.session.scalars(select(AgendaSession)
+                                   .where(AgendaSession.workshop_id == workshop.id,
+                                          AgendaSession.kind.not_in(NOT_ATTENDED_KINDS))
+                                   .order_by(AgendaSession.starts_at, AgendaSession.id)))
+
+
+def grid(workshop: Workshop, country: str | None = None, role: Role | None = None) -> Grid:
+    """People x sessions: each person's share of each session's scheduled span, with totals."""
+    sessions = attended_sessions(workshop)
+    spans = [(s.ends_at - s.starts_at).total_seconds() for s in sessions]
+    attended = seconds_attended(workshop.id)
+    members = select(Membership.person_id, Person.name, Membership.country, Membership.role) \
+        .join(Person, Person.id == Membership.person_id).where(Membership.workshop_id == workshop.id)
+    if country:
+        members = members.where(Membership.country == country)
+    if role:
+        members = members.where(Membership.role == role)
+    all_span = sum(spans) or 1.0
+    rows = []
+    for person_id, name, member_country, member_role in db.session.execute(members.order_by(Person.name,
+                                                                                            Person.id)):
+        mine = attended.get(person_id, {})
+        cells = [cell(mine.get(s.id, 0), span) for s, span in zip(sessions, spans)]
+        total = sum(cell.seconds for cell in cells)
+        rows.append(GridRow(person_id, name, member_country, member_role, cells, total, min(1.0, total / all_span)))
+    totals = [SessionTotal(present=sum(1 for row in rows if row.cells[n].seconds),
+                           seconds=sum(row.cells[n].seconds for row in rows),
+                           average_share=sum(row.cells[n].share for row in rows) / len(rows) if rows else 0.0)
+              for n in range(len(sessions))]
+    return Grid(sessions, rows, totals, countries_of(workshop))
+
+
+def countries_of(workshop: Workshop) -> list[str]:
+    return list(db.session.scalars(select(Membership.country).distinct()
+                                   .where(Membership.workshop_id == workshop.id, Membership.country.is_not(None))
+                                   .order_by(Membership.country)))
+
+
+@dataclass(frozen=True)
+class PersonInSession:
+    """One person in one session's list."""
+
+    person_id: int
+    name: str
+    country: str | None
+    first_join: datetime | None
+    last_leave: datetime | None  # None while a page of theirs is still open
+    still_open: bool
+    seconds: int
+
+
+def session_list(workshop: Workshop, session: AgendaSession) -> list[PersonInSession]:
+    """Everyone with any interval in the session: first join, last leave and time counted, by first join."""
     table = AttendanceInterval.__table__
-    rows = db.session.connection().execute(select(table.c.person_id, table.c.session_id, table.c.started_at,
-                                                  table.c.ended_at).where(table.c.workshop_id == workshop_id))
-    for person_id, session_id, started_at, ended_at in rows:
-        found[person_id, session_id].append((started_at, ended_at or now))
-    return found
+    open_rows = func.sum(case((table.c.ended_at.is_(None), 1), else_=0))
+    found = {row.person_id: row for row in db.session.execute(
+        select(table.c.person_id, func.min(table.c.started_at).label("first_join"),
+               func.max(table.c.ended_at).label("last_leave"), open_rows.label("open_rows"))
+        .where(table.c.session_id == session.id).group_by(table.c.person_id))}
+    kept = {row.person_id: row for row in db.session.execute(
+        select(AttendanceTotal.person_id, AttendanceTotal.first_join, AttendanceTotal.last_leave)
+        .where(AttendanceTotal.session_id == session.id))}
+    attended = seconds_attended(workshop.id)
+    people = dict(db.session.execute(select(Person.id, Person.name).where(Person.id.in_(set(found) | set(kept)))).all())
+    countries = dict(db.session.execute(select(Membership.person_id, Membership.country)
+                                        .where(Membership.workshop_id == workshop.id)).all())
+    listed = []
+    for person_id in set(found) | set(kept):
+        row, total = found.get(person_id), kept.get(person_id)
+        joins = [moment for moment in (row and row.first_join, total and total.first_join) if moment]
+        leaves = [moment for moment in (row and row.last_leave, total and total.last_leave) if moment]
+        listed.append(PersonInSession(person_id, people.get(person_id, "(deleted)"), countries.get(person_id),
+                               min(joins) if joins else None, max(leaves) if leaves else None,
+                               bool(row and row.open_rows), attended.get(person_id, {}).get(session.id, 0)))
+    return sorted(listed, key=lambda p: (p.first_join is None, p.first_join or utcnow(), p.name))
 
 
-def seconds_attended(workshop_id: int) -> dict[int, dict[int, int]]:
-    """person_id -> session_id -> seconds present: the union of recorded and manual intervals within the session's
-    scheduled span, plus the totals kept when intervals were deleted. A pair never attended is absent."""
-    spans = session_spans(workshop_id)
-    attended: dict[int, dict[int, int]] = defaultdict(dict)
-    for (person_id, session_id), intervals in intervals_by_person_session(workshop_id).items():
-        span = spans.get(session_id)
-        seconds = merged_seconds(intervals, (span.starts_at, span.ends_at)) if span else 0
-        if seconds:
-            attended[person_id][session_id] = seconds
-    kept = db.session.execute(select(AttendanceTotal.person_id, AttendanceTotal.session_id, AttendanceTotal.seconds)
-                              .where(AttendanceTotal.workshop_id == workshop_id, AttendanceTotal.seconds > 0))
-    for person_id, session_id, seconds in kept:
-        attended[person_id][session_id] = attended[person_id].get(session_id, 0) + seconds
-    return dict(attended)
+@dataclass(frozen=True)
+class OwnSession:
+    session: AgendaSession
+    cell: Cell
+
+
+def own_attendance(workshop: Workshop, person_id: int) -> list[OwnSession]:
+    mine = seconds_attended(workshop.id, person_id).get(person_id, {})
+    return [OwnSession(s, cell(mine.get(s.id, 0), (s.ends_at - s.starts_at).total_seconds()))
+            for s in attended_sessions(workshop)]
+
+
+# Manual entries ------------------------------------------------------------------------------------------------
+
+MANUAL_ADDED = "attendance added by hand"
+MANUAL_REMOVED = "attendance entry removed"
+INTERVALS_DELETED = "attendance intervals deleted"
+REASON_MAX = 500
+
+
+def manual_entries(workshop: Workshop) -> list[AttendanceInterval]:
+    return list(db.session.scalars(select(AttendanceInterval)
+                                   .where(AttendanceInterval.workshop_id == workshop.id,
+                                          AttendanceInterval.source == AttendanceSource.MANUAL)
+                                   .order_by(AttendanceInterval.started_at, AttendanceInterval.id)))
+
+
+def purge_of(workshop: Workshop) -> AttendancePurge | None:
+    return db.session.get(AttendancePurge, workshop.id)
+
+
+def add_manual(workshop: Workshop, actor, person_id: int, session_id: int, started_at: datetime,
+               ended_at: datetime, reason: str) -> AttendanceInterval:
+    """An organizer's entry (someone who joined by phone): refused if it overlaps another manual entry of the same
+    person and session (409), or once the workshop's intervals were deleted (409). Audit-logged."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this attendance is added (for example: joined by phone)."})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    if ended_at <= started_at:
+        raise ValidationError({"ended_at": "The end must come after the start."})
+    session = db.session.scalar(select(AgendaSession).where(AgendaSession.id == session_id,
+                                                            AgendaSession.workshop_id == workshop.id))
+    if session is None:
+        raise ValidationError({"session_id": "Choose a session of this workshop."})
+    member = db.session.scalar(select(Membership).where(Membership.workshop_id == workshop.id,
+                                                        Membership.person_id == person_id))
+    if member is None:
+        raise ValidationError({"person_id": "Choose a member of this workshop."})
+    if purge_of(workshop) is not None:
+        raise ValidationError({"session_id": "This workshop's attendance intervals were deleted, and only totals "
+                                             "are kept: no entry can be added any more."}, status=409)
+    overlapping = db.session.scalar(select(AttendanceInterval).where(
+        AttendanceInterval.session_id == session.id, AttendanceInterval.person_id == person_id,
+        AttendanceInterval.source == AttendanceSource.MANUAL,
+        AttendanceInterval.started_at < ended_at, AttendanceInterval.ended_at > started_at).limit(1))
+    if overlapping is not None:
+        raise ValidationError({"started_at": (
+            f"This overlaps an entry already made by hand for {member.person.name} in “{session.title}” "
+            f"({overlapping.started_at:%Y-%m-%d %H:%M}–{overlapping.ended_at:%H:%M} UTC, reason: "
+            f"{overlapping.reason}). Remove that entry first, or choose times that do not overlap it.")}, status=409)
+    entry = AttendanceInterval(workshop_id=workshop.id, session_id=session.id, person_id=person_id,
+                               started_at=started_at, ended_at=ended_at, source=AttendanceSource.MANUAL,
+                               reason=reason, recorded_by_id=actor.id)
+    db.session.add(entry)
+    record(workshop.id, actor, MANUAL_ADDED, subject=member.person,
+           detail=f"{session.title}: {started_at:%Y-%m-%d %H:%M}–{ended_at:%Y-%m-%d %H:%M} UTC. Reason: {reason}")
+    return entry
+
+
+def manual_entry(workshop: Workshop, entry_id: int) -> AttendanceInterval | None:
+    """An entry made by hand in this workshop (recorded ones are what happened, and are never removed by hand)."""
+    return db.session.scalar(select(AttendanceInterval).where(AttendanceInterval.id == entry_id,
+                                                              AttendanceInterval.workshop_id == workshop.id,
+                                                              AttendanceInterval.source == AttendanceSource.MANUAL))
+
+
+def remove_manual(entry: AttendanceInterval, actor, reason: str) -> None:
+    """Remove an entry made by hand, with a reason. Audit-logged."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this entry is removed."})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    record(entry.workshop_id, actor, MANUAL_REMOVED, subject=entry.person,
+           detail=f"{entry.session.title}: {entry.started_at:%Y-%m-%d %H:%M}–{entry.ended_at:%Y-%m-%d %H:%M} UTC "
+                  f"(added for: {entry.reason}). Reason: {reason}")
+    db.session.delete(entry)
+
+
+# Deleting intervals, keeping totals ---------------------------------------------------------------------------
+
+def has_ended(workshop: Workshop, now: datetime | None = None) -> bool:
+    """After the workshop's last day in its host zone, and after its last session."""
+    now = now or utcnow()
+    after_last_day = datetime.combine(workshop.ends_on + timedelta(days=1), time(), ZoneInfo(workshop.timezone))
+    last_end = db.session.scalar(select(func.max(AgendaSession.ends_at))
+                                 .where(AgendaSession.workshop_id == workshop.id))
+    return now >= after_last_day and (last_end is None or now >= last_end)
+
+
+def delete_intervals(workshop: Workshop, actor) -> int:
+    """Replace the workshop's intervals by per person and session totals (time counted, first join, last leave),
+    after the workshop has ended; returns how many intervals were deleted. Audit-logged."""
+    if not has_ended(workshop):
+        raise ValidationError({"confirm": "The workshop has not ended yet: intervals can be deleted only after "
+                                          "its last day."}, status=409)
+    attended = seconds_attended(workshop.id)
+    table = AttendanceInterval.__table__
+    bounds = db.session.execute(select(table.c.person_id, table.c.session_id, func.min(table.c.started_at),
+                                       func.max(func.coalesce(table.c.ended_at, literal(utcnow(), UTCDateTime))))
+                                .where(table.c.workshop_id == workshop.id)
+                                .group_by(table.c.person_id, table.c.session_id)).all()
+    kept = {(t.person_id, t.session_id): t for t in db.session.scalars(
+        select(AttendanceTotal).where(AttendanceTotal.workshop_id == workshop.id))}
+    for person_id, session_id, first_join, last_leave in bounds:
+        seconds = attended.get(person_id, {}).get(session_id, 0)
+        total = kept.get((person_id, session_id))
+        if total is None:
+            db.session.add(AttendanceTotal(workshop_id=workshop.id, session_id=session_id, person_id=person_id,
+                                           seconds=seconds, first_join=first_join, last_leave=last_leave))
+        else:  # deleted once already: what was counted since is in seconds_attended with the kept total
+            total.seconds = seconds
+            total.first_join = min(filter(None, (total.first_join, first_join)))
+            total.last_leave = max(filter(None, (total.last_leave, last_leave)))
+    deleted = db.session.execute(delete(AttendanceInterval).where(AttendanceInterval.workshop_id == workshop.id))
+    purge = purge_of(workshop) or AttendancePurge(workshop_id=workshop.id)
+    purge.purged_at, purge.purged_by_id = utcnow(), actor.id
+    db.session.add(purge)
+    record(workshop.id, actor, INTERVALS_DELETED,
+           detail=f"{deleted.rowcount} intervals deleted; totals per person and session kept.")
+    return deleted.rowcount
+
+
+def interval_count(workshop: Workshop) -> int:
+    return db.session.scalar(select(func.count()).select_from(AttendanceInterval)
+                             .where(AttendanceInterval.workshop_id == workshop.id))
+
+
+# Exports -------------------------------------------------------------------------------------------------------
+
+def grid_csv(grid_: Grid) -> tuple[list[str], list[list]]:
+    header = ["Name", "Country", "Role"]
+    for session in grid_.sessions:
+        label = f"{session.title} ({session.starts_at:%Y-%m-%d %H:%M} UTC)"
+        header += [f"{label} minutes", f"{label} percent"]
+    header += ["Total minutes", "Percent of all sessions"]
+    rows = [[row.name, row.country or "", row.role.value,
+             *[value for cell in row.cells for value in (round(cell.seconds / 60), cell.percent)],
+             round(row.seconds / 60), row.percent] for row in grid_.rows]
+    return header, rows
+
+
+def intervals_csv(workshop: Workshop) -> tuple[list[str], list[list]]:
+    header = ["Person", "Country", "Session", "Started (UTC)", "Ended (UTC)", "Source", "Reason", "Recorded by"]
+    recorder = aliased(Person)
+    found = db.session.execute(
+        select(Person.name, Membership.country, AgendaSession.title, AttendanceInterval.started_at,
+               AttendanceInterval.ended_at, AttendanceInterval.source, AttendanceInterval.reason, recorder.name)
+        .join(Person, Person.id == AttendanceInterval.person_id)
+        .join(AgendaSession, AgendaSession.id == AttendanceInterval.session_id)
+        .outerjoin(Membership, (Membership.person_id == AttendanceInterval.person_id)
+                   & (Membership.workshop_id == AttendanceInterval.workshop_id))
+        .outerjoin(recorder, recorder.id == AttendanceInterval.recorded_by_id)
+        .where(AttendanceInterval.workshop_id == workshop.id)
+        .order_by(AgendaSession.starts_at, Person.name, AttendanceInterval.started_at))
+    rows = [[name, country or "", title, started.isoformat(timespec="seconds"),
+             ended.isoformat(timespec="seconds") if ended else "still open", source.value, reason, by or ""]
+            for name, country, title, started, ended, source, reason, by in found]
+    return header, rows

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from workshop.accounts import services as accounts
 from workshop.accounts.models import Invite, Person
 from workshop.agenda.models import AgendaSession, SessionKind
+from workshop.attendance.demo import seed_attendance
 from workshop.db import db, utcnow
 from workshop.demo import data
 from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
@@ -105,4 +106,5 @@ def seed_demo() -> DemoAccounts:
     db.session.flush()
     seed_agenda(workshop, moderator)
     seed_breakout_round(_first_breakout_session(workshop))
+    seed_attendance(workshop, organizer)
     return DemoAccounts(workshop, organizer, organizer_password, moderator, moderator_password, invites)

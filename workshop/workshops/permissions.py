@@ -34,6 +34,7 @@ class Action(enum.StrEnum):
     SUBMIT_OWN_REPORT = "submit own country's report"
     MANAGE_CERTIFICATES = "manage certificates"
     GET_OWN_CERTIFICATE = "get own certificate"
+    MANAGE_ATTENDANCE = "see and correct everyone's attendance"
 
 
 _STAFF = frozenset({Role.ORGANIZER, Role.MODERATOR})
@@ -52,6 +53,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_CERTIFICATES: frozenset({Role.ORGANIZER}),
     # Anyone's own, once issued or earned: certificates/services.py checks the end of the workshop and the rule.
     Action.GET_OWN_CERTIFICATE: frozenset(Role),
+    # Each person sees their own attendance with VIEW_WORKSHOP; everyone's is for organizers only (privacy).
+    Action.MANAGE_ATTENDANCE: frozenset({Role.ORGANIZER}),
 }
 
 
