@@ -13,6 +13,7 @@ from workshop.accounts import services as accounts
 from workshop.accounts.models import Invite, Person
 from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.attendance.demo import seed_attendance
+from workshop.certificates import services as certificates
 from workshop.db import db, utcnow
 from workshop.demo import data
 from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
@@ -107,4 +108,6 @@ def seed_demo() -> DemoAccounts:
     seed_agenda(workshop, moderator)
     seed_breakout_round(_first_breakout_session(workshop))
     seed_attendance(workshop, organizer)
+    db.session.flush()
+    certificates.apply_rule(workshop, certificates.parse_rule(*data.CERTIFICATE_RULE), organizer)
     return DemoAccounts(workshop, organizer, organizer_password, moderator, moderator_password, invites)
