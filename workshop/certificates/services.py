@@ -187,14 +187,16 @@ class OwnStatus:
 
 
 def own_status(workshop: Workshop, member: Membership) -> OwnStatus:
+    """Read on every home page view: the attendance is counted only once the workshop has ended, when it matters."""
+    ended = has_ended(workshop)
     certificate = certificate_for(workshop, member.person_id)
     rule = current_rule(workshop)
     standing = None
-    if certificate is None and rule is not None and member.role == Role.PARTICIPANT:
+    if ended and certificate is None and rule is not None and member.role == Role.PARTICIPANT:
         attended = seconds_attended(workshop.id).get(member.person_id, {})
         standing = standings(rule, scheduled_sessions(workshop), {member.person_id: attended},
                              [member.person_id])[member.person_id]
-    return OwnStatus(has_ended(workshop), certificate, rule, standing)
+    return OwnStatus(ended, certificate, rule, standing)
 
 
 def own_certificate(workshop: Workshop, member: Membership) -> Certificate:
