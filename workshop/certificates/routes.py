@@ -13,7 +13,7 @@ from workshop.certificates.forms import RULE_KINDS, ApplyRuleForm, IssueForm
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.extensions import limiter
-from workshop.forms import show_errors
+from workshop.forms import submit
 from workshop.reports.zipstream import stream_zip
 from workshop.uploads.storage import content_disposition
 from workshop.workshops.models import Membership, Workshop
@@ -96,15 +96,10 @@ def apply_rule(workshop: Workshop, membership: Membership):
 @requires(Action.MANAGE_CERTIFICATES)
 def issue_by_hand(workshop: Workshop, membership: Membership):
     form = _issue_form(workshop, IssueForm())
-    if not form.validate_on_submit():
-        return _page(workshop, issue_form=form, status=400)
-    try:
-        certificate = services.issue_by_hand(workshop, form.person.data, form.reason.data, current_user)
-        db.session.commit()
-    except ValidationError as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _page(workshop, issue_form=form, status=error.status)
+    certificate, status = submit(form, lambda: services.issue_by_hand(workshop, form.person.data, form.reason.data,
+                                                                      current_user))
+    if certificate is None:
+        return _page(workshop, issue_form=form, status=status)
     flash(f"Certificate issued to {certificate.name}.", "success")
     return redirect(url_for("certificates.manage", code=workshop.code))
 
