@@ -92,6 +92,8 @@ def test_a_rule_no_one_meets_is_said_before_applying_and_refused_unless_confirme
 def test_a_bad_rule_is_refused_with_its_reason(client, make, scene, kind, threshold):
     response = scene.apply(client, make, kind=kind, threshold=threshold)
     assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Give a" in page or "Choose a share of the plenary minutes or a number of sessions." in page
     assert rule_row(scene) is None
 
 

@@ -52,8 +52,8 @@ def _requested_rule():
 
 
 def _page(workshop: Workshop, *, issue_form: IssueForm | None = None, apply_errors: dict | None = None,
-          rule=None, status: int = 200):
-    asked, errors = (rule, {}) if rule is not None else _requested_rule()
+          rule=None, rule_errors: dict | None = None, status: int = 200):
+    asked, errors = (rule, rule_errors or {}) if rule is not None or rule_errors else _requested_rule()
     current = services.current_rule(workshop)
     shown = asked or current
     apply_form = ApplyRuleForm(formdata=None)
@@ -81,11 +81,13 @@ def apply_rule(workshop: Workshop, membership: Membership):
         abort(400, "The form had expired. Reload the page and try again.")
     try:
         rule = services.parse_rule(form.kind.data, form.threshold.data)
+    except ValidationError as error:
+        return _page(workshop, rule_errors=error.errors, status=error.status)
+    try:
         found = services.apply_rule(workshop, rule, current_user, even_if_nobody=form.even_if_nobody.data)
         db.session.commit()
-    except ValidationError as error:
+    except ValidationError as error:  # no one meets it, and it was not confirmed
         db.session.rollback()
-        rule = None if set(error.errors) & {"kind", "threshold"} and error.status == 400 else rule
         return _page(workshop, apply_errors=error.errors, rule=rule, status=error.status)
     flash(f"Rule applied: {rule.describe()}. {len(found.qualifying)} participant"
           f"{'s' if len(found.qualifying) != 1 else ''} qualify on the attendance recorded so far.", "success")
