@@ -1,5 +1,6 @@
-"""Certificates of participation: each workshop's rule, the certificates issued (with what they were issued for
-and the digest their verification code is looked up by), and the workshop's implementing organizations.
+"""Certificates of participation: each workshop's rule, the certificates issued (with what they were issued for,
+the digest their verification code is looked up by, and their PDF drawn once when issued; the code itself is
+kept nowhere), and the workshop's implementing organizations.
 
 Revision ID: 0014
 Revises: 0013
@@ -22,7 +23,6 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('workshop_id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('code_digest', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
@@ -36,13 +36,14 @@ def upgrade():
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('issued_by_id', sa.Integer(), nullable=True),
+    sa.Column('pdf_file_id', sa.Integer(), nullable=False),
     sa.CheckConstraint("manual = (reason <> '')", name=op.f('ck_certificate_manual_has_reason')),
-    sa.CheckConstraint('length(code) >= 20', name=op.f('ck_certificate_code_long_enough')),
+    sa.CheckConstraint('length(code_digest) = 64', name=op.f('ck_certificate_digest_is_sha256')),
     sa.ForeignKeyConstraint(['issued_by_id'], ['person.id'], name=op.f('fk_certificate_issued_by_id_person'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['pdf_file_id'], ['stored_file.id'], name=op.f('fk_certificate_pdf_file_id_stored_file')),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_certificate_person_id_person'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workshop_id'], ['workshop.id'], name=op.f('fk_certificate_workshop_id_workshop'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate')),
-    sa.UniqueConstraint('code', name=op.f('uq_certificate_code')),
     sa.UniqueConstraint('code_digest', name=op.f('uq_certificate_code_digest')),
     sa.UniqueConstraint('workshop_id', 'person_id', name=op.f('uq_certificate_workshop_id_person_id'))
     )

@@ -9,6 +9,7 @@ on the loaded page to reach the page to check (say, submitting a form);
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -159,13 +160,20 @@ def open_breakout_notes(page) -> None:
     page.wait_for_url("**/notes")
 
 
+# A verification code is shown only once, when issued: kept, per certificates page, for the later visits.
+_verification_addresses: dict[str, str] = {}
+
+
 def issue_certificate_by_hand(page) -> None:
     """The workshop has ended: a certificate issued by hand (the first visit), then its verification page."""
-    if page.locator(".verification-code").count() == 0:
+    certificates_page = page.url
+    if certificates_page not in _verification_addresses:
         page.get_by_label("Reason (kept in the audit log)").fill("Joined by phone")
         page.get_by_role("button", name="Issue the certificate").click()
-        page.get_by_role("status").filter(has_text="Certificate issued").wait_for()
-    page.locator(".verification-code").first.click()
+        issued = page.get_by_role("status").filter(has_text="Certificate issued")
+        issued.wait_for()
+        _verification_addresses[certificates_page] = re.search(r"https?://\S+/verify/[A-Z2-7]+", issued.inner_text()).group(0)
+    page.goto(_verification_addresses[certificates_page])
     page.wait_for_url("**/verify/*")
 
 

@@ -43,6 +43,7 @@ class DrawnFont:
 class DrawnGlyph:
     font: DrawnFont
     cid: int
+    size: float  # the font size it is drawn at: tells the name's line from the rest
 
     @property
     def text(self) -> str:
@@ -80,17 +81,17 @@ def drawn_glyphs(data: bytes) -> list[DrawnGlyph]:
     reader = pypdf.PdfReader(io.BytesIO(data))
     page = reader.pages[0]
     fonts = {name: _font(name, ref.get_object()) for name, ref in page["/Resources"]["/Font"].items()}
-    glyphs, current = [], None
+    glyphs, current, size = [], None, 0.0
     for operands, operator in ContentStream(page.get_contents(), reader).operations:
         if operator == b"Tf":
-            current = fonts[operands[0]]
+            current, size = fonts[operands[0]], float(operands[1])
         elif operator in (b"Tj", b"TJ"):
             strings = operands[0] if operator == b"TJ" else [operands[0]]
             for item in strings:
                 if isinstance(item, (int, float)) or not hasattr(item, "__len__"):
                     continue
                 raw = _raw(item)
-                glyphs += [DrawnGlyph(current, int.from_bytes(raw[i:i + 2], "big")) for i in range(0, len(raw), 2)]
+                glyphs += [DrawnGlyph(current, int.from_bytes(raw[i:i + 2], "big"), size) for i in range(0, len(raw), 2)]
     return glyphs
 
 

@@ -4,6 +4,7 @@ the end (by the rule, by hand), the PDFs and the ZIP, access, and the public ver
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,7 +15,7 @@ from tests.certificates.pdf_reading import qr_codes
 from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.attendance.models import AttendanceInterval, AttendanceSource
 from workshop.audit.models import AuditEvent
-from workshop.certificates import services
+from workshop.certificates import pdf, services
 from workshop.certificates.models import Certificate, CertificateRule
 from workshop.db import db
 from workshop.workshops.models import Role
@@ -58,9 +59,23 @@ class Scene:
                          csrf_path=f"/w/{self.code}/certificates")
 
 
+    def get_own(self, client, make):
+        """The participant's *Get my certificate*: issue if eligible, then the redirect to the download."""
+        return make.post(client, f"/w/{self.code}/certificate", {}, csrf_path=f"/w/{self.code}/")
+
+    def issue_all(self, client, make):
+        return make.post(client, f"/w/{self.code}/certificates/issue-all", {},
+                         csrf_path=f"/w/{self.code}/certificates")
+
+
 @pytest.fixture
 def scene(app, make):
     return Scene(make)
+
+
+def verify_address(response) -> str:
+    """The verification address a flash shows once, when a certificate is issued."""
+    return re.search(r"http://localhost/verify/[A-Z2-7]{24}", response.get_data(as_text=True)).group(0)
 
 
 def rule_row(scene):
@@ -103,25 +118,89 @@ def test_applying_a_rule_is_audited(client, make, scene):
     assert "75% of the plenary minutes" in event.detail and "1 qualify" in event.detail
 
 
-def test_an_eligible_participant_downloads_the_same_certificate_each_time(client, make, scene):
+def test_an_eligible_participant_gets_their_certificate_by_a_post_then_downloads_the_stored_pdf(client, make,
+                                                                                               scene):
     scene.apply(client, make)
     make.sign_in(client, scene.present)
-    home = client.get(f"/w/{scene.code}/").get_data(as_text=True)
-    assert "Download your certificate" in home
+    assert "Get my certificate" in client.get(f"/w/{scene.code}/").get_data(as_text=True)
+    assert client.get(f"/w/{scene.code}/certificate.pdf").status_code == 404, "a GET issues nothing"
+    assert db.session.scalar(select(Certificate)) is None
+    issued = scene.get_own(client, make)
+    assert issued.status_code == 303 and issued.location.endswith(f"/w/{scene.code}/certificate.pdf")
     first = client.get(f"/w/{scene.code}/certificate.pdf")
-    assert first.status_code == 200 and first.mimetype == "application/pdf"
-    assert first.data.startswith(b"%PDF")
+    assert first.status_code == 200 and first.mimetype == "application/pdf" and first.data.startswith(b"%PDF")
     certificate = db.session.scalar(select(Certificate))
-    assert len(certificate.code) >= 20 and certificate.name == "김민준" and certificate.country == "KR"
-    assert qr_codes(first.data) == [f"http://localhost/verify/{certificate.code}"]
-    assert client.get(f"/w/{scene.code}/certificate.pdf").status_code == 200
+    assert certificate.name == "김민준" and certificate.country == "KR"
+    address = verify_address(client.get(f"/w/{scene.code}/"))  # the flash, shown once
+    assert qr_codes(first.data) == [address]
+    assert services.find_by_code(address.rsplit("/", 1)[1]) == certificate
+    assert "Download your certificate" in client.get(f"/w/{scene.code}/").get_data(as_text=True)
+    # Asking again issues nothing new, and every download is the same stored file.
+    assert scene.get_own(client, make).status_code == 303
+    assert client.get(f"/w/{scene.code}/certificate.pdf").data == first.data
     assert db.session.scalars(select(Certificate)).all() == [certificate]
+
+
+def test_the_pdf_is_drawn_once_when_issued_and_served_from_storage(client, make, scene, monkeypatch):
+    scene.apply(client, make)
+    make.sign_in(client, scene.present)
+    scene.get_own(client, make)
+    certificate = db.session.scalar(select(Certificate))
+    assert certificate.pdf_file.kind == "pdf" and certificate.pdf_file.size > 1000
+
+    def no_drawing(*args):
+        raise AssertionError("a download must not draw the PDF again")
+
+    monkeypatch.setattr(pdf, "render", no_drawing)
+    assert client.get(f"/w/{scene.code}/certificate.pdf").status_code == 200
+    make.sign_in(client, scene.organizer)
+    assert client.get(f"/w/{scene.code}/certificates/{scene.present.id}.pdf").status_code == 200
+    assert client.get(f"/w/{scene.code}/certificates.zip").status_code == 200
+
+
+def test_the_verification_code_is_kept_only_as_its_digest(app, client, make, scene):
+    scene.apply(client, make)
+    make.sign_in(client, scene.present)
+    scene.get_own(client, make)
+    code = verify_address(client.get(f"/w/{scene.code}/")).rsplit("/", 1)[1]
+    columns = {column.name for column in Certificate.__table__.columns}
+    assert "code" not in columns
+    row = db.session.execute(select(Certificate.__table__)).one()
+    assert code not in [str(value) for value in row], "the plain code is stored nowhere in the row"
+    make.sign_in(client, scene.organizer)
+    assert code not in client.get(f"/w/{scene.code}/certificates").get_data(as_text=True)
+
+
+def test_a_missing_font_answers_503_and_issues_nothing(app, client, make, scene, tmp_path):
+    scene.apply(client, make)
+    app.config["CERTIFICATE_FONT_CACHE"] = str(tmp_path)  # an empty cache: the fonts were never prepared
+    make.sign_in(client, scene.present)
+    response = scene.get_own(client, make)
+    assert response.status_code == 503
+    assert "fonts for them are not prepared" in response.get_data(as_text=True)
+    assert list(tmp_path.iterdir()) == [], "no font is made inside a request"
+    assert db.session.scalar(select(Certificate)) is None
+
+
+def test_the_home_page_counts_only_the_viewers_own_attendance(client, make, scene, monkeypatch):
+    scene.apply(client, make)
+    asked = []
+    real = services.seconds_attended
+
+    def spy(workshop_id, person_id=None):
+        asked.append(person_id)
+        return real(workshop_id, person_id)
+
+    monkeypatch.setattr(services, "seconds_attended", spy)
+    make.sign_in(client, scene.absent)
+    assert "does not meet it" in client.get(f"/w/{scene.code}/").get_data(as_text=True)
+    assert asked == [scene.absent.id]
 
 
 def test_an_ineligible_participant_is_told_why(client, make, scene):
     scene.apply(client, make)
     make.sign_in(client, scene.absent)
-    response = client.get(f"/w/{scene.code}/certificate.pdf")
+    response = scene.get_own(client, make)
     assert response.status_code == 403
     assert "the attendance recorded for you is 25% of the plenary minutes" in response.get_data(as_text=True)
     assert "does not meet it" in client.get(f"/w/{scene.code}/").get_data(as_text=True)
@@ -133,16 +212,26 @@ def test_no_certificate_before_the_workshop_ends(app, client, make):
     scene = Scene(make, starts_on=tomorrow - timedelta(days=2), ends_on=tomorrow)
     scene.apply(client, make)
     make.sign_in(client, scene.present)
-    response = client.get(f"/w/{scene.code}/certificate.pdf")
+    response = scene.get_own(client, make)
     assert response.status_code == 409
     assert "issued after the workshop ends" in response.get_data(as_text=True)
     make.sign_in(client, scene.organizer)
+    assert scene.issue_all(client, make).status_code == 409
     assert client.get(f"/w/{scene.code}/certificates.zip").status_code == 409
+    by_hand = make.post(client, f"/w/{scene.code}/certificates/issue",
+                        {"person": scene.absent.id, "reason": "Joined by phone"}, csrf_path=f"/w/{scene.code}/certificates")
+    assert by_hand.status_code == 409
     assert db.session.scalar(select(Certificate)) is None
 
 
-def test_organizers_download_all_as_a_zip_and_issue_one_by_hand(client, make, scene):
+def test_organizers_issue_certificates_then_download_all_as_a_zip_and_issue_one_by_hand(client, make, scene):
     scene.apply(client, make)
+    assert client.get(f"/w/{scene.code}/certificates.zip").status_code == 404, "a GET issues nothing"
+    assert db.session.scalar(select(Certificate)) is None
+    issued = scene.issue_all(client, make)
+    assert issued.status_code == 302
+    assert "1 certificate issued" in client.get(issued.location).get_data(as_text=True)
+    assert client.post(f"/w/{scene.code}/certificates/issue-all").status_code == 400, "without the CSRF token"
     archive = client.get(f"/w/{scene.code}/certificates.zip")
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
@@ -156,7 +245,9 @@ def test_organizers_download_all_as_a_zip_and_issue_one_by_hand(client, make, sc
     issued = make.post(client, f"/w/{scene.code}/certificates/issue",
                        {"person": scene.absent.id, "reason": "Joined the second day by phone"}, csrf_path=page)
     assert issued.status_code == 302
+    address = verify_address(client.get(issued.location))
     certificate = services.certificate_for(scene.workshop, scene.absent.id)
+    assert services.find_by_code(address.rsplit("/", 1)[1]) == certificate
     assert certificate.manual and certificate.reason == "Joined the second day by phone"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == services.ISSUED_BY_HAND))
     assert event.subject_id == scene.absent.id and event.detail == "Joined the second day by phone"
@@ -166,13 +257,28 @@ def test_organizers_download_all_as_a_zip_and_issue_one_by_hand(client, make, sc
     assert single.status_code == 200 and single.data.startswith(b"%PDF")
 
 
+def test_issuing_by_hand_to_someone_who_holds_one_or_to_a_stranger_is_refused(client, make, scene):
+    scene.apply(client, make)
+    scene.issue_all(client, make)
+    page, issue = f"/w/{scene.code}/certificates", f"/w/{scene.code}/certificates/issue"
+    again = make.post(client, issue, {"person": scene.present.id, "reason": "twice"}, csrf_path=page)
+    assert again.status_code == 409 and "already has a certificate" in again.get_data(as_text=True)
+    stranger = make.member(make.workshop())
+    refused = make.post(client, issue, {"person": stranger.id, "reason": "not here"}, csrf_path=page)
+    assert refused.status_code == 400 and "Choose a member of this workshop" in refused.get_data(as_text=True)
+    assert services.certificate_for(scene.workshop, stranger.id) is None
+    assert len(services.certificates_of(scene.workshop)) == 1
+
+
 def test_access_to_certificates(client, make, scene):
     scene.apply(client, make)
     make.sign_in(client, scene.present)
-    client.get(f"/w/{scene.code}/certificate.pdf")
+    scene.get_own(client, make)
     for path in (f"/w/{scene.code}/certificates", f"/w/{scene.code}/certificates.zip",
                  f"/w/{scene.code}/certificates/{scene.present.id}.pdf"):
         assert client.get(path).status_code == 403, path
+    assert make.post(client, f"/w/{scene.code}/certificates/issue-all", {},
+                     csrf_path=f"/w/{scene.code}/").status_code == 403
 
     other = make.workshop()
     outsider = make.member(other, Role.ORGANIZER)
@@ -181,7 +287,8 @@ def test_access_to_certificates(client, make, scene):
                  f"/w/{scene.code}/certificates/{scene.present.id}.pdf", f"/w/{scene.code}/certificate.pdf"):
         assert client.get(path).status_code == 403, path
     for path, data in ((f"/w/{scene.code}/certificates/rule", {"kind": "sessions", "threshold": "1"}),
-                       (f"/w/{scene.code}/certificates/issue", {"person": scene.absent.id, "reason": "x"})):
+                       (f"/w/{scene.code}/certificates/issue", {"person": scene.absent.id, "reason": "x"}),
+                       (f"/w/{scene.code}/certificates/issue-all", {}), (f"/w/{scene.code}/certificate", {})):
         assert make.post(client, path, data, csrf_path=f"/w/{other.code}/certificates").status_code == 403, path
     # Their own workshop's address with this workshop's person: nothing found.
     assert client.get(f"/w/{other.code}/certificates/{scene.present.id}.pdf").status_code == 404
@@ -191,18 +298,18 @@ def test_access_to_certificates(client, make, scene):
 def test_the_verification_page_shows_what_the_code_was_issued_for(client, make, scene):
     scene.apply(client, make)
     make.sign_in(client, scene.present)
-    client.get(f"/w/{scene.code}/certificate.pdf")
-    certificate = db.session.scalar(select(Certificate))
+    scene.get_own(client, make)
+    code = verify_address(client.get(f"/w/{scene.code}/")).rsplit("/", 1)[1]
     scene.present.name = "Someone Else"  # changed later: the certificate keeps the name it was issued with
     db.session.commit()
     client.get("/logout")
     anonymous = client.application.test_client()
-    page = anonymous.get(f"/verify/{certificate.code}")
+    page = anonymous.get(f"/verify/{code}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "김민준" in text and "Someone Else" not in text
     assert scene.workshop.title in text and "18\u201320 July 2023" in text
-    typed = "-".join(certificate.code[i:i + 4] for i in range(0, len(certificate.code), 4)).lower()
+    typed = "-".join(code[i:i + 4] for i in range(0, len(code), 4)).lower()
     assert anonymous.get(f"/verify/{typed}").status_code == 200
 
 
@@ -217,8 +324,8 @@ def test_the_verification_page_shows_what_the_code_was_issued_for(client, make, 
 def test_a_tampered_code_is_not_found(client, make, scene, tamper):
     scene.apply(client, make)
     make.sign_in(client, scene.present)
-    client.get(f"/w/{scene.code}/certificate.pdf")
-    code = db.session.scalar(select(Certificate.code))
+    scene.get_own(client, make)
+    code = verify_address(client.get(f"/w/{scene.code}/")).rsplit("/", 1)[1]
     response = client.application.test_client().get(f"/verify/{tamper(code)}")
     assert response.status_code == 404
     assert "Not found" in response.get_data(as_text=True)
@@ -232,7 +339,7 @@ def test_the_verification_page_is_rate_limited(app, client):
 
 def test_before_any_rule_a_participant_is_told_the_organizers_have_not_set_one(client, make, scene):
     make.sign_in(client, scene.present)
-    response = client.get(f"/w/{scene.code}/certificate.pdf")
+    response = scene.get_own(client, make)
     assert response.status_code == 409
     assert "have not set the rule" in response.get_data(as_text=True)
 
@@ -242,8 +349,8 @@ def test_a_name_with_html_is_shown_as_text(client, make, scene):
     db.session.commit()
     scene.apply(client, make)
     make.sign_in(client, scene.present)
-    assert client.get(f"/w/{scene.code}/certificate.pdf").status_code == 200
-    code = db.session.scalar(select(Certificate.code))
+    assert scene.get_own(client, make).status_code == 303
+    code = verify_address(client.get(f"/w/{scene.code}/")).rsplit("/", 1)[1]
     page = client.application.test_client().get(f"/verify/{code}").get_data(as_text=True)
     assert "&lt;b&gt;Kim&lt;/b&gt; &amp; &lt;script&gt;" in page and "<script>alert" not in page
 
@@ -263,3 +370,15 @@ def test_organizers_set_the_implementing_organizations(client, make, scene):
     assert saved.status_code == 302
     home = client.get(f"/w/{scene.code}/").get_data(as_text=True)
     assert "Implemented by National Productivity Secretariat, Sri Lanka and APO Secretariat" in home
+
+
+def test_the_verification_page_gives_the_day_of_issue_in_the_host_zone_as_the_pdf_does(client, make, scene):
+    scene.apply(client, make)
+    make.sign_in(client, scene.present)
+    scene.get_own(client, make)
+    code = verify_address(client.get(f"/w/{scene.code}/")).rsplit("/", 1)[1]
+    certificate = db.session.scalar(select(Certificate))
+    certificate.issued_at = datetime(2023, 7, 21, 20, 0, tzinfo=UTC)  # 22 July, 01:30 in Colombo
+    db.session.commit()
+    page = client.application.test_client().get(f"/verify/{code}").get_data(as_text=True)
+    assert "22 July 2023 (Asia/Colombo time)" in page and "21 July 2023" not in page

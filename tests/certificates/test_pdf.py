@@ -69,8 +69,13 @@ def test_every_glyph_comes_from_an_embedded_font_that_has_it(rendered, script):
     assert all(glyph.font.program is not None for glyph in glyphs), "every font is embedded"
     missing = [glyph for glyph in glyphs if not glyph.text.isspace() and not glyph.genuine]
     assert not missing, [(glyph.font.base_name, glyph.cid, glyph.text) for glyph in missing]
-    drawn_text = "".join(glyph.text for glyph in glyphs if glyph.genuine)
-    assert set(NAMES[script][0].replace(" ", "")) <= set(drawn_text)
+    # The name's own line (the largest size, which these names fit at): the same letters elsewhere on the page
+    # (a Latin name's in the workshop's title) must not stand in for glyphs missing from it.
+    name_glyphs = [glyph for glyph in glyphs if glyph.size == pdf.NAME_SIZES[0]]
+    assert name_glyphs, "the name is drawn at the largest size"
+    name_text = "".join(glyph.text for glyph in name_glyphs if glyph.genuine)
+    assert set(NAMES[script][0].replace(" ", "")) <= set(name_text)
+    assert set(name_text) <= set(NAMES[script][0]), "nothing but the name is drawn at its size"
 
 
 def test_shaping_forms_conjuncts_and_joins(rendered):

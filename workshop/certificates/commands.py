@@ -12,5 +12,5 @@ from workshop.certificates import fonts
 @with_appcontext
 def certificate_fonts() -> None:
     """Make the certificates' static fonts (some seconds each, once; later runs find them made)."""
-    made = fonts.prepare_all(fonts.cache_folder(current_app.config["CERTIFICATE_FONT_CACHE"]))
+    made = fonts.prepare_for(current_app)
     click.echo(f"Certificate fonts ready: {len(made)} in {current_app.config['CERTIFICATE_FONT_CACHE']}")

@@ -3,8 +3,10 @@
 The packages ship variable fonts (one file for every weight). A PDF viewer draws a variable font's default
 instance, which for the CJK fonts is Thin, so each (font, weight) used is made once into a static font with
 fontTools' instancer and kept in a cache folder (``CERTIFICATE_FONT_CACHE``, by default ``instance/fonts``).
-Making one takes seconds (the CJK ones ten or more): ``flask certificate-fonts`` makes them all ahead, and
-``make run`` runs it; a font still missing is made on first use. fpdf2 subsets what it embeds.
+Making one takes seconds (the CJK ones ten or more), so it never happens inside a request: the served process
+makes them before it listens (``workshop.serve`` and the gunicorn hook call ``prepare_all``), as does
+``flask certificate-fonts``; a request that finds one missing gets FontsNotReady (a 503). fpdf2 subsets what it
+embeds.
 """
 
 from __future__ import annotations
@@ -87,11 +89,27 @@ def cache_folder(configured: str) -> Path:
     return folder
 
 
-def static_font(key: str, weight: int, folder: Path) -> Path:
-    """The font ``key`` at ``weight`` as a static font file in ``folder``, made now if it is not there yet."""
+class FontsNotReady(RuntimeError):
+    """A static font is missing: the process was started without preparing them (``prepare_all``)."""
+
+
+def _target(key: str, weight: int, folder: Path) -> tuple[Path, Path]:
     source = SOURCES[key].variable_file()
     # The source's size names its version: a new package release makes a new file.
-    target = folder / f"{key}-{weight}-{source.stat().st_size}.ttf"
+    return source, folder / f"{key}-{weight}-{source.stat().st_size}.ttf"
+
+
+def static_font(key: str, weight: int, folder: Path) -> Path:
+    """The prepared static font ``key`` at ``weight``; FontsNotReady if it was not made ahead."""
+    _, target = _target(key, weight, folder)
+    if not target.exists():
+        raise FontsNotReady(f"the static font {target.name} is missing from {folder}")
+    return target
+
+
+def prepared_font(key: str, weight: int, folder: Path) -> Path:
+    """The static font ``key`` at ``weight``, made now if it is not there yet (before serving, never in a request)."""
+    source, target = _target(key, weight, folder)
     if not target.exists():
         log.info("making the static font %s from %s", target.name, source.name)
         _instantiate(source, weight, target)
@@ -115,5 +133,10 @@ def _instantiate(source: Path, weight: int, target: Path) -> None:
 
 
 def prepare_all(folder: Path) -> list[Path]:
-    """Every font at every weight a certificate may use (``flask certificate-fonts``)."""
-    return [static_font(key, weight, folder) for key in SOURCES for weight in (REGULAR, BOLD)]
+    """Every font at every weight a certificate may use, made where missing (later runs find them made)."""
+    return [prepared_font(key, weight, folder) for key in SOURCES for weight in (REGULAR, BOLD)]
+
+
+def prepare_for(app) -> list[Path]:
+    """What a served process calls before it listens: no certificate request then waits for a font."""
+    return prepare_all(cache_folder(app.config["CERTIFICATE_FONT_CACHE"]))

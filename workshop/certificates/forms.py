@@ -18,6 +18,8 @@ class ApplyRuleForm(FlaskForm):
 
 
 class IssueForm(FlaskForm):
-    person = SelectField("Member", coerce=int, validators=[InputRequired()])
+    # The choices are those without a certificate; the service, not the form, refuses anyone else, so that a
+    # stale page gets "already has a certificate" (409) and a stranger "choose a member" (400).
+    person = SelectField("Member", coerce=int, validators=[InputRequired()], validate_choice=False)
     reason = TextAreaField("Reason (kept in the audit log)", validators=[InputRequired()],
                            render_kw={"rows": 2, "maxlength": MAX_REASON})

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.accounts.models import Person
 from workshop.db import UTCDateTime, db, string_enum, utcnow
+from workshop.uploads.models import StoredFile
 from workshop.workshops.models import Workshop
 
 
@@ -45,15 +46,15 @@ class Certificate(db.Model):
     __tablename__ = "certificate"
     __table_args__ = (
         UniqueConstraint("workshop_id", "person_id"),
-        CheckConstraint("length(code) >= 20", name="code_long_enough"),
+        CheckConstraint("length(code_digest) = 64", name="digest_is_sha256"),
         CheckConstraint("manual = (reason <> '')", name="manual_has_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    # Printed on the certificate; looked up by its SHA-256 (``code_digest``), never compared as typed.
-    code: Mapped[str] = mapped_column(String(32), unique=True)
+    # The verification code itself is kept nowhere: it is printed in the PDF (``pdf_file``) and shown once when
+    # issued; a typed code is looked up by its SHA-256.
     code_digest: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2), default="")
@@ -67,6 +68,9 @@ class Certificate(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    # Drawn once, when issued, and served from storage from then on.
+    pdf_file_id: Mapped[int] = mapped_column(ForeignKey("stored_file.id"))
 
     workshop: Mapped[Workshop] = relationship()
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    pdf_file: Mapped[StoredFile] = relationship()

@@ -10,12 +10,13 @@ from markupsafe import Markup
 from workshop.agenda.display import clock_for
 from workshop.certificates import pdf, services
 from workshop.certificates.forms import RULE_KINDS, ApplyRuleForm, IssueForm
+from workshop.certificates.models import Certificate
 from workshop.db import db
 from workshop.errors import ValidationError
 from workshop.extensions import limiter
-from workshop.forms import submit
+from workshop.forms import ActionForm, submit
 from workshop.reports.zipstream import stream_zip
-from workshop.uploads.storage import content_disposition
+from workshop.uploads.storage import content_disposition, open_stored, send_stored
 from workshop.workshops.models import Membership, Workshop
 from workshop.workshops.permissions import Action, can, requires
 
@@ -26,10 +27,9 @@ def _verify_limit() -> str:
     return f"{current_app.config['CERTIFICATE_VERIFY_PER_MINUTE']} per minute"
 
 
-def _pdf_response(data: bytes, name: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = content_disposition(name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
+def _pdf_response(certificate: Certificate) -> Response:
+    """The PDF drawn when the certificate was issued, from storage."""
+    response = send_stored(certificate.pdf_file, download_name=services.file_name(certificate))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -63,6 +63,7 @@ def _page(workshop: Workshop, *, issue_form: IssueForm | None = None, apply_erro
         "certificates/manage.html", workshop=workshop, current=current, asked=asked, rule_errors=errors,
         apply_errors=apply_errors or {}, preview=services.preview(workshop, shown) if shown else None,
         apply_form=apply_form, issue_form=_issue_form(workshop, issue_form), kinds=RULE_KINDS,
+        issue_all_form=ActionForm(),
         ended=services.has_ended(workshop), certificates=services.certificates_of(workshop), grouped=pdf.grouped,
         clock=clock_for(current_user.timezone, workshop.timezone)), status
 
@@ -98,11 +99,25 @@ def apply_rule(workshop: Workshop, membership: Membership):
 @requires(Action.MANAGE_CERTIFICATES)
 def issue_by_hand(workshop: Workshop, membership: Membership):
     form = _issue_form(workshop, IssueForm())
-    certificate, status = submit(form, lambda: services.issue_by_hand(workshop, form.person.data, form.reason.data,
-                                                                      current_user))
-    if certificate is None:
+    issued, status = submit(form, lambda: services.issue_by_hand(workshop, form.person.data, form.reason.data,
+                                                                 current_user))
+    if issued is None:
         return _page(workshop, issue_form=form, status=status)
-    flash(f"Certificate issued to {certificate.name}.", "success")
+    flash(f"Certificate issued to {issued.certificate.name}. Its verification address (also printed on it): "
+          f"{issued.verify_url}", "success")
+    return redirect(url_for("certificates.manage", code=workshop.code))
+
+
+@blueprint.post("/w/<code>/certificates/issue-all")
+@requires(Action.MANAGE_CERTIFICATES)
+def issue_all(workshop: Workshop, membership: Membership):
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form had expired. Reload the page and try again.")
+    issued = services.issue_eligible(workshop)
+    db.session.commit()
+    count = len(issued)
+    flash(f"{count} certificate{'s' if count != 1 else ''} issued." if count
+          else "No certificate to issue: everyone who meets the rule already has one.", "success")
     return redirect(url_for("certificates.manage", code=workshop.code))
 
 
@@ -112,34 +127,46 @@ def person_pdf(workshop: Workshop, membership: Membership, person_id: int):
     certificate = services.certificate_for(workshop, person_id)
     if certificate is None:
         abort(404, "This person has no certificate for this workshop.")
-    return _pdf_response(pdf.render(services.text_of(certificate), services.font_folder()),
-                         services.file_name(certificate))
+    return _pdf_response(certificate)
 
 
 @blueprint.get("/w/<code>/certificates.zip")
 @requires(Action.MANAGE_CERTIFICATES)
 def all_zip(workshop: Workshop, membership: Membership):
-    certificates = services.issue_eligible(workshop)
-    db.session.commit()
+    services.check_ended(workshop)
+    certificates = services.certificates_of(workshop)
     if not certificates:
-        abort(404, "No certificate is issued: no participant meets the rule, and none was issued by hand.")
-    # Read now, drawn while the archive streams (without the database): one PDF in memory at a time.
-    texts = [(services.file_name(certificate), services.text_of(certificate)) for certificate in certificates]
-    folder = services.font_folder()
-    entries = [(name, lambda text=text: pdf.render(text, folder)) for name, text in texts]
+        abort(404, "No certificate is issued yet: press Issue certificates, or issue one by hand.")
+    # The stored PDFs, read from disk while the archive streams: one in memory at a time, none drawn.
+    entries = [(services.file_name(certificate), lambda path=open_stored(certificate.pdf_file): path.read_bytes())
+               for certificate in certificates]
     response = Response(stream_zip(entries), mimetype="application/zip", direct_passthrough=True)
     response.headers["Content-Disposition"] = content_disposition(f"{workshop.code}-certificates.zip")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
+@blueprint.post("/w/<code>/certificate")
+@requires(Action.GET_OWN_CERTIFICATE)
+def get_own(workshop: Workshop, membership: Membership):
+    """Issue the person's certificate if they earned it, then download it."""
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form had expired. Reload the page and try again.")
+    issued = services.issue_own(workshop, membership)
+    db.session.commit()
+    if issued is not None:
+        flash(f"Your certificate is issued. Its verification address (also printed on it): {issued.verify_url}",
+              "success")
+    return redirect(url_for("certificates.own_pdf", code=workshop.code), code=303)
+
+
 @blueprint.get("/w/<code>/certificate.pdf")
 @requires(Action.GET_OWN_CERTIFICATE)
 def own_pdf(workshop: Workshop, membership: Membership):
-    certificate = services.own_certificate(workshop, membership)
-    db.session.commit()
-    return _pdf_response(pdf.render(services.text_of(certificate), services.font_folder()),
-                         services.file_name(certificate))
+    certificate = services.certificate_for(workshop, membership.person_id)
+    if certificate is None:
+        abort(404, "You have no certificate for this workshop yet: press Get my certificate on its home page.")
+    return _pdf_response(certificate)
 
 
 @blueprint.get("/verify/<verification_code>")
@@ -150,6 +177,7 @@ def verify(verification_code: str):
         return render_template("certificates/verify.html", certificate=None), 404
     return render_template("certificates/verify.html", certificate=certificate,
                            country=services.country_name(certificate.country),
+                           issued_on=services.issued_on(certificate, certificate.workshop.timezone),
                            dates=pdf.date_range(certificate.starts_on, certificate.ends_on))
 
 

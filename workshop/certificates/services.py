@@ -1,9 +1,10 @@
 """Certificates: the rule and its preview, issuing (by the rule or by hand), finding a certificate by its code.
 No web code. Functions add and flush; the caller commits.
 
-A certificate is issued once the workshop has ended (its last day is over in its host zone): for an eligible
-participant the first time it is asked for (their download, or the organizers' ZIP), or by an organizer by hand
-with a reason. Once issued it never changes: its PDF is drawn from what it was issued for.
+A certificate is issued once the workshop has ended (its last day is over in its host zone), by a POST: an
+eligible participant's *Get my certificate*, the organizers' *Issue certificates* (everyone who qualifies at that
+moment), or an organizer by hand with a reason. Its PDF is drawn then, once, off the event loop, and stored; the
+verification code is printed in it and shown once, and only its digest is kept.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from workshop.accounts.services import country_name
 from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.attendance.services import seconds_attended
 from workshop.audit import services as audit
-from workshop.certificates import fonts, pdf
+from workshop.certificates import fonts, pdf, rendering
 from workshop.certificates.models import Certificate, CertificateRule, RuleKind
 from workshop.certificates.rules import Rule, ScheduledSession, Standing, standings, threshold_error
 from workshop.db import db, utcnow
 from workshop.errors import ValidationError
+from workshop.uploads.storage import store_generated
 from workshop.urls import external_url
 from workshop.workshops.models import Membership, Role, Workshop
 
@@ -153,22 +155,38 @@ def certificate_for(workshop: Workshop, person_id: int) -> Certificate | None:
                                                        Certificate.person_id == person_id))
 
 
-def _issue(workshop: Workshop, member: Membership, *, actor: Person | None = None, reason: str = "") -> Certificate:
-    """The person's certificate: a new one, or the one another request issued a moment before."""
+@dataclass(frozen=True)
+class Issued:
+    """A certificate just issued, with its verification code: the only moment the code exists outside its PDF."""
+
+    certificate: Certificate
+    code: str
+
+    @property
+    def verify_url(self) -> str:
+        return verify_url(self.code)
+
+
+def _issue(workshop: Workshop, member: Membership, *, actor: Person | None = None, reason: str = "") -> Issued | None:
+    """Issue the person's certificate and draw its PDF, once, into storage. None if another request issued it a
+    moment before (the unique (workshop, person) kept the first)."""
     code = new_code()
     certificate = Certificate(
-        workshop_id=workshop.id, person_id=member.person_id, code=code, code_digest=code_digest(code),
+        workshop_id=workshop.id, person_id=member.person_id, code_digest=code_digest(code),
         name=member.person.name, country=member.country or member.person.country or "",
         workshop_title=workshop.title, workshop_code=workshop.code, starts_on=workshop.starts_on,
         ends_on=workshop.ends_on, modality=workshop.modality.value,
         implementing_organizations=workshop.implementing_organizations, manual=bool(reason), reason=reason,
-        issued_by_id=actor.id if actor else None)
+        issued_at=utcnow(), issued_by_id=actor.id if actor else None)
+    data = rendering.render(text_of(certificate, code, workshop.timezone), font_folder())
     try:
         with db.session.begin_nested():
+            certificate.pdf_file = store_generated(data, kind="pdf", name=file_name(certificate),
+                                                   creator=actor or member.person)
             db.session.add(certificate)
-    except IntegrityError:  # two tabs asked at once: the unique (workshop, person) kept the first
-        return certificate_for(workshop, member.person_id)
-    return certificate
+    except IntegrityError:
+        return None
+    return Issued(certificate, code)
 
 
 def _membership(workshop: Workshop, person_id: int) -> Membership | None:
@@ -193,18 +211,19 @@ def own_status(workshop: Workshop, member: Membership) -> OwnStatus:
     rule = current_rule(workshop)
     standing = None
     if ended and certificate is None and rule is not None and member.role == Role.PARTICIPANT:
-        attended = seconds_attended(workshop.id).get(member.person_id, {})
+        attended = seconds_attended(workshop.id, member.person_id).get(member.person_id, {})
         standing = standings(rule, scheduled_sessions(workshop), {member.person_id: attended},
                              [member.person_id])[member.person_id]
     return OwnStatus(ended, certificate, rule, standing)
 
 
-def own_certificate(workshop: Workshop, member: Membership) -> Certificate:
-    """The person's certificate, issued now if they earned it; else ValidationError saying why not."""
+def issue_own(workshop: Workshop, member: Membership) -> Issued | None:
+    """Issue the person's certificate if they earned it (None if they already hold one); else ValidationError
+    saying why not."""
     check_ended(workshop)
     status = own_status(workshop, member)
     if status.certificate is not None:
-        return status.certificate
+        return None
     if status.rule is None:
         # Not a refusal of the person: the workshop is not ready to issue certificates yet.
         raise ValidationError({"certificate": "The organizers have not set the rule for certificates of this "
@@ -222,20 +241,20 @@ def _not_met(status: OwnStatus) -> str:
             f"{status.standing.value}{unit}. If this is wrong (you joined by phone, say), ask the organizers.")
 
 
-def issue_eligible(workshop: Workshop) -> list[Certificate]:
-    """Issue every certificate the rule gives that is not issued yet; every certificate of the workshop."""
+def issue_eligible(workshop: Workshop) -> list[Issued]:
+    """Issue every certificate the rule gives, at this moment, that is not issued yet; those issued now."""
     check_ended(workshop)
     rule = current_rule(workshop)
-    if rule is not None:
-        issued = {certificate.person_id for certificate in certificates_of(workshop)}
-        for member, _ in preview(workshop, rule).qualifying:
-            if member.person_id not in issued:
-                _issue(workshop, member)
-        db.session.flush()
-    return certificates_of(workshop)
+    if rule is None:
+        return []
+    issued = {certificate.person_id for certificate in certificates_of(workshop)}
+    made = [_issue(workshop, member) for member, _ in preview(workshop, rule).qualifying
+            if member.person_id not in issued]
+    db.session.flush()
+    return [one for one in made if one is not None]
 
 
-def issue_by_hand(workshop: Workshop, person_id: int, reason: str, actor: Person) -> Certificate:
+def issue_by_hand(workshop: Workshop, person_id: int, reason: str, actor: Person) -> Issued:
     check_ended(workshop)
     reason = " ".join((reason or "").split())
     if not reason:
@@ -244,13 +263,13 @@ def issue_by_hand(workshop: Workshop, person_id: int, reason: str, actor: Person
         raise ValidationError({"reason": f"The reason is longer than {MAX_REASON} characters."})
     member = _membership(workshop, person_id)
     if member is None:
-        raise ValidationError({"person": "Choose a member of this workshop."}, status=404)
-    if certificate_for(workshop, person_id) is not None:
+        raise ValidationError({"person": "Choose a member of this workshop."})
+    issued = None if certificate_for(workshop, person_id) else _issue(workshop, member, actor=actor, reason=reason)
+    if issued is None:
         raise ValidationError({"person": f"{member.person.name} already has a certificate."}, status=409)
-    certificate = _issue(workshop, member, actor=actor, reason=reason)
     audit.record(workshop.id, actor, ISSUED_BY_HAND, subject=member.person, detail=reason)
     db.session.flush()
-    return certificate
+    return issued
 
 
 def without_certificate(workshop: Workshop) -> list[Membership]:
@@ -277,18 +296,22 @@ def find_by_code(typed: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code_digest == code_digest(code)))
 
 
-def verify_url(certificate: Certificate) -> str:
-    return external_url("certificates.verify", verification_code=certificate.code)
+def verify_url(code: str) -> str:
+    return external_url("certificates.verify", verification_code=code)
 
 
-def text_of(certificate: Certificate) -> pdf.CertificateText:
+def text_of(certificate: Certificate, code: str, timezone: str) -> pdf.CertificateText:
     return pdf.CertificateText(
         name=certificate.name, country=certificate.country, country_name=country_name(certificate.country),
         workshop_title=certificate.workshop_title, workshop_code=certificate.workshop_code,
         starts_on=certificate.starts_on, ends_on=certificate.ends_on, modality=certificate.modality,
-        implementing_organizations=certificate.implementing_organizations, code=certificate.code,
-        verify_url=verify_url(certificate),
-        issued_on=certificate.issued_at.astimezone(ZoneInfo(certificate.workshop.timezone)).date())
+        implementing_organizations=certificate.implementing_organizations, code=code,
+        verify_url=verify_url(code), issued_on=issued_on(certificate, timezone))
+
+
+def issued_on(certificate: Certificate, timezone: str) -> date:
+    """The day of issue in the workshop's host zone: the PDF and the verification page say the same day."""
+    return certificate.issued_at.astimezone(ZoneInfo(timezone)).date()
 
 
 def font_folder() -> Path:
