@@ -34,6 +34,12 @@ def _pdf_response(certificate: Certificate) -> Response:
     return response
 
 
+def _check_form(form) -> None:
+    """A 400 unless the form came with a valid CSRF token."""
+    if not form.validate_on_submit():
+        abort(400, "The form had expired. Reload the page and try again.")
+
+
 def _issue_form(workshop: Workshop, form: IssueForm | None = None) -> IssueForm:
     form = form or IssueForm()
     form.person.choices = [(member.person_id, f"{member.person.name} ({member.role.value})")
@@ -64,7 +70,7 @@ def _page(workshop: Workshop, *, issue_form: IssueForm | None = None, apply_erro
         apply_errors=apply_errors or {}, preview=services.preview(workshop, shown) if shown else None,
         apply_form=apply_form, issue_form=_issue_form(workshop, issue_form), kinds=RULE_KINDS,
         issue_all_form=ActionForm(),
-        ended=services.has_ended(workshop), certificates=services.certificates_of(workshop), grouped=pdf.grouped,
+        ended=services.has_ended(workshop), certificates=services.certificates_of(workshop),
         clock=clock_for(current_user.timezone, workshop.timezone)), status
 
 
@@ -78,8 +84,7 @@ def manage(workshop: Workshop, membership: Membership):
 @requires(Action.MANAGE_CERTIFICATES)
 def apply_rule(workshop: Workshop, membership: Membership):
     form = ApplyRuleForm()
-    if not form.validate_on_submit():
-        abort(400, "The form had expired. Reload the page and try again.")
+    _check_form(form)
     try:
         rule = services.parse_rule(form.kind.data, form.threshold.data)
     except ValidationError as error:
@@ -111,8 +116,7 @@ def issue_by_hand(workshop: Workshop, membership: Membership):
 @blueprint.post("/w/<code>/certificates/issue-all")
 @requires(Action.MANAGE_CERTIFICATES)
 def issue_all(workshop: Workshop, membership: Membership):
-    if not ActionForm().validate_on_submit():
-        abort(400, "The form had expired. Reload the page and try again.")
+    _check_form(ActionForm())
     issued = services.issue_eligible(workshop)
     db.session.commit()
     count = len(issued)
@@ -150,8 +154,7 @@ def all_zip(workshop: Workshop, membership: Membership):
 @requires(Action.GET_OWN_CERTIFICATE)
 def get_own(workshop: Workshop, membership: Membership):
     """Issue the person's certificate if they earned it, then download it."""
-    if not ActionForm().validate_on_submit():
-        abort(400, "The form had expired. Reload the page and try again.")
+    _check_form(ActionForm())
     issued = services.issue_own(workshop, membership)
     db.session.commit()
     if issued is not None:
