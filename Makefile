@@ -20,6 +20,7 @@ migrate: $(STAMP)
 	$(BIN)/flask --app workshop db upgrade
 
 run: migrate
+	$(BIN)/flask --app workshop certificate-fonts
 	$(BIN)/flask --app workshop demo --if-needed
 	$(BIN)/python -m workshop.serve
 

@@ -22,6 +22,9 @@ import pytest
 _INSTANCE = tempfile.mkdtemp(prefix="workshop-test-instance-")
 os.environ["WORKSHOP_INSTANCE_PATH"] = _INSTANCE
 os.environ["WORKSHOP_SECRET_KEY"] = "test-secret-" + secrets.token_hex(8)
+# The certificates' static fonts take seconds each to make: made once, kept for every test process and run.
+os.environ.setdefault("WORKSHOP_CERTIFICATE_FONT_CACHE",
+                      os.path.join(tempfile.gettempdir(), "workshop-test-certificate-fonts"))
 os.environ.pop("WORKSHOP_DATABASE_URL", None)
 os.environ.pop("WORKSHOP_MESSAGE_QUEUE", None)
 

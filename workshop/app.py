@@ -79,11 +79,10 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
-    from workshop import (accounts, agenda, attendance, audit, audit_log, breakouts, demo, evaluation, live, ops,
-                          polls, qa,
-                          reports, run_of_show, uploads, workshops)
+    from workshop import (accounts, agenda, attendance, audit, audit_log, breakouts, certificates, demo, evaluation,
+                          live, ops, polls, qa, reports, run_of_show, uploads, workshops)
 
     # ops last: its in-flight counter wraps the whole WSGI app, Socket.IO's middleware included.
     for feature in (accounts, workshops, audit, audit_log, uploads, agenda, polls, qa, breakouts, run_of_show, reports,
-                    attendance, evaluation, live, demo, ops):
+                    attendance, certificates, evaluation, live, demo, ops):
         feature.init_app(app)

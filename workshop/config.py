@@ -144,6 +144,10 @@ def settings_from_env(instance_path: Path) -> dict:
         "MAIL_FROM": _env("MAIL_FROM", "workshop@localhost"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("MESSAGE_QUEUE", "memory://")),
         "LOGIN_ATTEMPTS_PER_MINUTE": _env_int("LOGIN_ATTEMPTS_PER_MINUTE", 10),
+        # Lookups of certificate codes on the public verification page, per client address.
+        "CERTIFICATE_VERIFY_PER_MINUTE": _env_int("CERTIFICATE_VERIFY_PER_MINUTE", 30),
+        # Static fonts made from the font packages' variable fonts (workshop/certificates/fonts.py).
+        "CERTIFICATE_FONT_CACHE": _env("CERTIFICATE_FONT_CACHE", str(instance_path / "fonts")),
         "BEHIND_PROXY": _env_bool("BEHIND_PROXY", False),
         "DB_POOL_SIZE": _env_int("DB_POOL_SIZE", 10),
         "DB_POOL_OVERFLOW": _env_int("DB_POOL_OVERFLOW", 20),

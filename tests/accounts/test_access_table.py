@@ -235,6 +235,14 @@ ACCESS: dict[str, str] = {
     "reports.audit": "organizer",
     "reports.export_csv": "organizer",
     "reports.latest_zip": "organizer",
+    # Certificates: the organizers' page, and each person's own (the service says if it is not earned yet).
+    "certificates.manage": "organizer",
+    "certificates.apply_rule": "organizer",
+    "certificates.issue_by_hand": "organizer",
+    "certificates.person_pdf": "organizer",
+    "certificates.all_zip": "organizer",
+    "certificates.own_pdf": "participant",
+    "certificates.verify": PUBLIC,  # a wrong code is "not found"
     "attendance.overview": "participant",  # organizers get the grid, everyone else their own attendance
     "attendance.session_list": "organizer",
     "attendance.grid_csv": "organizer",
@@ -361,6 +369,7 @@ class World:
             "breakouts.choose": {"round_id": self.choosing_round_id},
             "breakouts.plenary_notes": {"round_id": self.closed_round_id},
             "reports.version_action": {"action": "remove"},
+            "certificates.verify": {"verification_code": "NOTACERTIFICATECODE2345"},
         }.get(endpoint, {}))
         return values
 

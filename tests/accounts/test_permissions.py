@@ -19,6 +19,8 @@ EXPECTED = {
     Action.MANAGE_PEOPLE: {ORG: True, MOD: False, PAR: False},
     Action.MANAGE_REPORTS: {ORG: True, MOD: False, PAR: False},
     Action.SUBMIT_OWN_REPORT: {ORG: False, MOD: False, PAR: True},
+    Action.MANAGE_CERTIFICATES: {ORG: True, MOD: False, PAR: False},
+    Action.GET_OWN_CERTIFICATE: {ORG: True, MOD: True, PAR: True},
     Action.MANAGE_ATTENDANCE: {ORG: True, MOD: False, PAR: False},
     Action.MANAGE_EVALUATION: {ORG: True, MOD: False, PAR: False},
     Action.ANSWER_EVALUATION: {ORG: False, MOD: False, PAR: True},

@@ -9,6 +9,7 @@ on the loaded page to reach the page to check (say, submitting a form);
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -159,6 +160,23 @@ def open_breakout_notes(page) -> None:
     page.wait_for_url("**/notes")
 
 
+# A verification code is shown only once, when issued: kept, per certificates page, for the later visits.
+_verification_addresses: dict[str, str] = {}
+
+
+def issue_certificate_by_hand(page) -> None:
+    """The workshop has ended: a certificate issued by hand (the first visit), then its verification page."""
+    certificates_page = page.url
+    if certificates_page not in _verification_addresses:
+        page.get_by_label("Reason (kept in the audit log)").fill("Joined by phone")
+        page.get_by_role("button", name="Issue the certificate").click()
+        issued = page.get_by_role("status").filter(has_text="Certificate issued")
+        issued.wait_for()
+        _verification_addresses[certificates_page] = re.search(r"https?://\S+/verify/[A-Z2-7]+", issued.inner_text()).group(0)
+    page.goto(_verification_addresses[certificates_page])
+    page.wait_for_url("**/verify/*")
+
+
 def open_attendance_grid(page) -> None:
     """The organizers' grid of a workshop with a session on its agenda."""
     add_session_in_editor(page)
@@ -239,6 +257,9 @@ PAGES = [
     Page("breakout room", "organizer", "/w/{code}/agenda", then=open_breakout_room),
     Page("session page during breakouts", "organizer", "/w/{code}/agenda", then=open_session_during_breakouts),
     Page("breakout notes", "organizer", "/w/{code}/agenda", then=open_breakout_notes),
+    Page("certificates with a preview no one meets", "organizer", "/w/{code}/certificates?kind=sessions&threshold=3"),
+    Page("certificate verification", "organizer", "/w/{code}/certificates", then=issue_certificate_by_hand),
+    Page("certificate verification, not found", "anonymous", "/verify/NOSUCHCODE2345ABCDEFGHIJ", status=404),
     Page("attendance grid", "organizer", "/w/{code}/agenda", then=open_attendance_grid),
     Page("attendance of a session", "organizer", "/w/{code}/agenda", then=open_attendance_of_a_session),
     Page("attendance by hand", "organizer", "/w/{code}/agenda", then=open_attendance_by_hand),

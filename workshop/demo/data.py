@@ -32,6 +32,9 @@ WORKSHOP = {
     ],
 }
 
+# Who earns a certificate of participation in the archive (its attendance is in workshop/attendance/demo.py).
+CERTIFICATE_RULE = ("plenary share", "75")
+
 ORGANIZER = {
     "name": "Chandrika Abeywardena",
     "email": "chandrika.abeywardena@nps.lk.example.org",

@@ -76,7 +76,8 @@ def make(source: Workshop, now: datetime) -> LiveCopy:
     first, last = programme_time(1, data.AGENDA[0][1]) + shift, programme_time(3, data.AGENDA[-1][2]) + shift
     copy = Workshop(title=data.LIVE["title"], code=data.LIVE["code"], starts_on=first.astimezone(zone).date(),
                     ends_on=last.astimezone(zone).date(), timezone=source.timezone, modality=source.modality,
-                    objectives=source.objectives, topics=source.topics, join_enabled=False)
+                    objectives=source.objectives, topics=source.topics,
+                    implementing_organizations=source.implementing_organizations, join_enabled=False)
     db.session.add(copy)
     members = db.session.scalars(select(Membership).where(Membership.workshop_id == source.id)
                                  .order_by(Membership.id)).all()

@@ -13,6 +13,7 @@ from workshop.accounts import services as accounts
 from workshop.accounts.models import Invite, Person
 from workshop.agenda.models import AgendaSession, SessionKind
 from workshop.attendance.demo import seed_attendance
+from workshop.certificates import services as certificates
 from workshop.db import db, utcnow
 from workshop.demo import data
 from workshop.workshops.models import Membership, Modality, Origin, Role, Workshop
@@ -90,7 +91,7 @@ def seed_demo() -> DemoAccounts:
     workshop = Workshop(title=spec["title"], code=spec["code"], starts_on=spec["starts_on"], ends_on=spec["ends_on"],
                         timezone=spec["timezone"], modality=Modality(spec["modality"]),
                         objectives="\n".join(spec["objectives"]), topics="\n".join(spec["topics"]),
-                        join_enabled=False)
+                        implementing_organizations=spec["organization"], join_enabled=False)
     db.session.add(workshop)
     organizer, organizer_password = _staff(data.ORGANIZER, Role.ORGANIZER, workshop)
     moderator, moderator_password = _staff(data.MODERATOR, Role.MODERATOR, workshop)
@@ -107,4 +108,6 @@ def seed_demo() -> DemoAccounts:
     seed_agenda(workshop, moderator)
     seed_breakout_round(_first_breakout_session(workshop))
     seed_attendance(workshop, organizer)
+    db.session.flush()
+    certificates.apply_rule(workshop, certificates.parse_rule(*data.CERTIFICATE_RULE), organizer)
     return DemoAccounts(workshop, organizer, organizer_password, moderator, moderator_password, invites)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 CHUNK_BYTES = 256 * 1024
@@ -33,13 +33,16 @@ class _Sink(io.RawIOBase):
         return b"".join(chunks)
 
 
-def stream_zip(entries: list[tuple[str, Path]], missing: list[str] = ()) -> Iterator[bytes]:
-    """The archive's bytes, chunk by chunk; ``missing`` names files the server lost, listed in a note inside."""
+def stream_zip(entries: list[tuple[str, Path | Callable[[], bytes]]], missing: list[str] = ()) -> Iterator[bytes]:
+    """The archive's bytes, chunk by chunk; ``missing`` names files the server lost, listed in a note inside.
+
+    An entry is a stored file, or a function that makes the file's bytes when its turn comes (a PDF drawn then).
+    """
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for name, path in entries:
-            with open(path, "rb") as source, archive.open(name, "w", force_zip64=True) as target:
-                while chunk := source.read(CHUNK_BYTES):
+        for name, source in entries:
+            with archive.open(name, "w", force_zip64=True) as target:
+                for chunk in _chunks(source):
                     target.write(chunk)
                     yield sink.take()
             yield sink.take()
@@ -47,3 +50,12 @@ def stream_zip(entries: list[tuple[str, Path]], missing: list[str] = ()) -> Iter
             archive.writestr("MISSING-FILES.txt", "These files are missing from the server's storage:\n"
                              + "\n".join(missing) + "\n")
     yield sink.take()
+
+
+def _chunks(source: Path | Callable[[], bytes]) -> Iterator[bytes]:
+    if callable(source):
+        yield source()
+        return
+    with open(source, "rb") as stored:
+        while chunk := stored.read(CHUNK_BYTES):
+            yield chunk

@@ -183,6 +183,31 @@ def store_upload(file_storage: FileStorage, *, allowed_kinds: set[str] | frozens
     return stored
 
 
+def store_generated(data: bytes, *, kind: str, name: str, creator: Person | None) -> StoredFile:
+    """Store a file the app made itself (a certificate's PDF) like an upload: by sha256, written to a temporary
+    name, synced and renamed. A new StoredFile row, added and flushed, for the caller to commit."""
+    folder = upload_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    sha256 = hashlib.sha256(data).hexdigest()
+    descriptor, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    temp_path = Path(temp_name)
+    try:
+        with open(descriptor, "wb") as temp:
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())
+        _move_into_place(temp_path, _blob_path(folder, sha256))
+    finally:
+        temp_path.unlink(missing_ok=True)
+    file_kind = KINDS[kind]
+    stored = StoredFile(sha256=sha256, size=len(data), kind=file_kind.name, content_type=file_kind.content_type,
+                        original_name=display_name(name), safe_name=safe_name(name, file_kind.extension),
+                        uploaded_by=creator)
+    db.session.add(stored)
+    db.session.flush()
+    return stored
+
+
 def upload_folder() -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"])
 

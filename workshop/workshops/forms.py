@@ -18,6 +18,9 @@ class WorkshopForm(FlaskForm):
     modality = SelectField("Modality", choices={m.value: m.value.capitalize() for m in Modality})
     objectives = TextAreaField("Objectives", validators=[Length(max=5000)], description="One per line")
     topics = TextAreaField("Topics", validators=[Length(max=5000)], description="One per line")
+    implementing_organizations = StringField("Implementing organizations", validators=[Length(max=500)],
+                                             description="As printed on certificates, e.g. "
+                                                         "National Productivity Secretariat, Sri Lanka and APO Secretariat")
     join_enabled = BooleanField("Allow self-registration with a join code")
 
 

@@ -42,6 +42,8 @@ class Workshop(db.Model):
     modality: Mapped[Modality] = mapped_column(string_enum(Modality), default=Modality.ONLINE)
     objectives: Mapped[str] = mapped_column(Text, default="")
     topics: Mapped[str] = mapped_column(Text, default="")
+    # Printed on certificates of participation, e.g. "National Productivity Secretariat, Sri Lanka and APO Secretariat".
+    implementing_organizations: Mapped[str] = mapped_column(Text, default="", server_default="")
     join_code: Mapped[str | None] = mapped_column(String(40))
     join_enabled: Mapped[bool] = mapped_column(default=False)
     # Rises with every change to the agenda: rendered agendas are cached under it.

@@ -32,6 +32,8 @@ class Action(enum.StrEnum):
     MANAGE_PEOPLE = "manage people"
     MANAGE_REPORTS = "manage country reports"
     SUBMIT_OWN_REPORT = "submit own country's report"
+    MANAGE_CERTIFICATES = "manage certificates"
+    GET_OWN_CERTIFICATE = "get own certificate"
     MANAGE_ATTENDANCE = "see and correct everyone's attendance"
     MANAGE_EVALUATION = "prepare the evaluation and see its results"
     ANSWER_EVALUATION = "answer the evaluation"
@@ -50,6 +52,9 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_REPORTS: frozenset({Role.ORGANIZER}),
     # Only where the slot allows it and only for the person's own country: reports/services.py checks that.
     Action.SUBMIT_OWN_REPORT: frozenset({Role.PARTICIPANT}),
+    Action.MANAGE_CERTIFICATES: frozenset({Role.ORGANIZER}),
+    # Anyone's own, once issued or earned: certificates/services.py checks the end of the workshop and the rule.
+    Action.GET_OWN_CERTIFICATE: frozenset(Role),
     # Each person sees their own attendance with VIEW_WORKSHOP; everyone's is for organizers only (privacy).
     Action.MANAGE_ATTENDANCE: frozenset({Role.ORGANIZER}),
     # Results are the organizers' only; the evaluation is the participants' to answer (staff see a preview).

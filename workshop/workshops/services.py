@@ -67,6 +67,10 @@ def clean_workshop_fields(data: dict) -> dict:
         if len(text) > 5000:
             errors[name] = "This is longer than 5,000 characters."
         cleaned[name] = text
+    organizations = " ".join((data.get("implementing_organizations") or "").split())
+    if len(organizations) > 500:
+        errors["implementing_organizations"] = "This is longer than 500 characters."
+    cleaned["implementing_organizations"] = organizations
     cleaned["join_enabled"] = bool(data.get("join_enabled"))
     if errors:
         raise ValidationError(errors)
