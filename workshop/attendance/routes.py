@@ -134,6 +134,8 @@ def add_manual(workshop: Workshop, membership: Membership):
 @blueprint.post("/w/<code>/attendance/manual/<int:entry_id>/remove")
 @requires(Action.MANAGE_ATTENDANCE)
 def remove_manual(workshop: Workshop, membership: Membership, entry_id: int):
+    if entry_id > services.LARGEST_ID:
+        abort(400, "That is not the number of an entry.")
     entry = services.manual_entry(workshop, entry_id)
     if entry is None:
         abort(404, "There is no such entry made by hand in this workshop.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, case, delete, func, literal, select
@@ -267,6 +267,29 @@ MANUAL_ADDED = "attendance added by hand"
 MANUAL_REMOVED = "attendance entry removed"
 INTERVALS_DELETED = "attendance intervals deleted"
 REASON_MAX = 500
+LARGEST_ID = 2**31 - 1  # an id column holds no more (PostgreSQL integer); a longer number in a URL is no entry
+YEARS = (1900, 9999)  # of an entry by hand, in UTC; beyond them a conversion overflows
+
+
+def _reason(reason: str, missing: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": missing})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    if "\x00" in reason:  # PostgreSQL refuses it in text; no one types it
+        raise ValidationError({"reason": "The reason contains a NUL character: type it again as plain text."})
+    return reason
+
+
+def _in_utc(moment: datetime, field: str) -> datetime:
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        moment = None
+    if moment is None or not YEARS[0] <= moment.year < YEARS[1]:
+        raise ValidationError({field: f"Choose a time between the years {YEARS[0]} and {YEARS[1] - 1}."})
+    return moment
 
 
 def manual_entries(workshop: Workshop) -> list[AttendanceInterval]:
@@ -284,11 +307,8 @@ def add_manual(workshop: Workshop, actor, person_id: int, session_id: int, start
                ended_at: datetime, reason: str) -> AttendanceInterval:
     """An organizer's entry (someone who joined by phone): refused if it overlaps another manual entry of the same
     person and session (409), or once the workshop's intervals were deleted (409). Audit-logged."""
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why this attendance is added (for example: joined by phone)."})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    reason = _reason(reason, "Say why this attendance is added (for example: joined by phone).")
+    started_at, ended_at = _in_utc(started_at, "started_at"), _in_utc(ended_at, "ended_at")
     if ended_at <= started_at:
         raise ValidationError({"ended_at": "The end must come after the start."})
     session = db.session.scalar(select(AgendaSession).where(AgendaSession.id == session_id,
@@ -329,11 +349,7 @@ def manual_entry(workshop: Workshop, entry_id: int) -> AttendanceInterval | None
 
 def remove_manual(entry: AttendanceInterval, actor, reason: str) -> None:
     """Remove an entry made by hand, with a reason. Audit-logged."""
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why this entry is removed."})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    reason = _reason(reason, "Say why this entry is removed.")
     record(entry.workshop_id, actor, MANUAL_REMOVED, subject=entry.person,
            detail=f"{entry.session.title}: {entry.started_at:%Y-%m-%d %H:%M}–{entry.ended_at:%Y-%m-%d %H:%M} UTC "
                   f"(added for: {entry.reason}). Reason: {reason}")
