@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import datetime, time, timedelta, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, case, delete, func, literal, select
@@ -21,6 +21,7 @@ from workshop.audit.services import record
 from workshop.db import UTCDateTime, db, utcnow
 from workshop.errors import ValidationError
 from workshop.workshops.models import Membership, Role, Workshop
+
 
 class epoch_seconds(FunctionElement):
     """A datetime column as seconds since 1970, computed by the database."""
@@ -53,7 +54,7 @@ greatest = _scalar_function("greatest", "max", "GREATEST")
 least = _scalar_function("least", "min", "LEAST")
 
 
-def _union_seconds(workshop_id: int, person_id: int | None, now: datetime):
+def _union_seconds(workshop_id: int, person_id: int | None, session_id: int | None, now: datetime):
     """The query: per person and session, the seconds covered by the union of their intervals within the session's
     span (an open interval runs until ``now``).
 
@@ -70,6 +71,8 @@ def _union_seconds(workshop_id: int, person_id: int | None, now: datetime):
                .where(interval.c.workshop_id == workshop_id))
     if person_id is not None:
         clipped = clipped.where(interval.c.person_id == person_id)
+    if session_id is not None:
+        clipped = clipped.where(interval.c.session_id == session_id)
     clipped = clipped.subquery()
     pair = (clipped.c.person_id, clipped.c.session_id)
     reach = func.max(clipped.c.b).over(partition_by=pair, order_by=(clipped.c.a, clipped.c.b), rows=(None, -1))
@@ -81,20 +84,24 @@ def _union_seconds(workshop_id: int, person_id: int | None, now: datetime):
             .group_by(ordered.c.person_id, ordered.c.session_id))
 
 
-def seconds_attended(workshop_id: int, person_id: int | None = None) -> dict[int, dict[int, int]]:
+def seconds_attended(workshop_id: int, person_id: int | None = None,
+                     session_id: int | None = None) -> dict[int, dict[int, int]]:
     """person_id -> session_id -> seconds present: the union of recorded and manual intervals within the session's
     scheduled span, plus the totals kept when intervals were deleted. A pair never attended is absent.
-    With ``person_id``, that person's only."""
+    With ``person_id``, that person's only; with ``session_id``, that session's only."""
     attended: dict[int, dict[int, int]] = defaultdict(dict)
-    for someone, session_id, seconds in db.session.execute(_union_seconds(workshop_id, person_id, utcnow())):
+    for someone, session, seconds in db.session.execute(_union_seconds(workshop_id, person_id, session_id,
+                                                                       utcnow())):
         if int(round(seconds, 3)):  # round: the database's float seconds may be a hair short of whole
-            attended[someone][session_id] = int(round(seconds, 3))
+            attended[someone][session] = int(round(seconds, 3))
     kept = select(AttendanceTotal.person_id, AttendanceTotal.session_id, AttendanceTotal.seconds) \
         .where(AttendanceTotal.workshop_id == workshop_id, AttendanceTotal.seconds > 0)
     if person_id is not None:
         kept = kept.where(AttendanceTotal.person_id == person_id)
-    for someone, session_id, seconds in db.session.execute(kept):
-        attended[someone][session_id] = attended[someone].get(session_id, 0) + seconds
+    if session_id is not None:
+        kept = kept.where(AttendanceTotal.session_id == session_id)
+    for someone, session, seconds in db.session.execute(kept):
+        attended[someone][session] = attended[someone].get(session, 0) + seconds
     return dict(attended)
 
 
@@ -234,7 +241,7 @@ def session_list(workshop: Workshop, session: AgendaSession) -> list[PersonInSes
     kept = {row.person_id: row for row in db.session.execute(
         select(AttendanceTotal.person_id, AttendanceTotal.first_join, AttendanceTotal.last_leave)
         .where(AttendanceTotal.session_id == session.id))}
-    attended = seconds_attended(workshop.id)
+    attended = seconds_attended(workshop.id, session_id=session.id)
     people = dict(db.session.execute(select(Person.id, Person.name).where(Person.id.in_(set(found) | set(kept)))).all())
     countries = dict(db.session.execute(select(Membership.person_id, Membership.country)
                                         .where(Membership.workshop_id == workshop.id)).all())
@@ -244,8 +251,8 @@ def session_list(workshop: Workshop, session: AgendaSession) -> list[PersonInSes
         joins = [moment for moment in (row and row.first_join, total and total.first_join) if moment]
         leaves = [moment for moment in (row and row.last_leave, total and total.last_leave) if moment]
         listed.append(PersonInSession(person_id, people.get(person_id, "(deleted)"), countries.get(person_id),
-                               min(joins) if joins else None, max(leaves) if leaves else None,
-                               bool(row and row.open_rows), attended.get(person_id, {}).get(session.id, 0)))
+                                      min(joins) if joins else None, max(leaves) if leaves else None,
+                                      bool(row and row.open_rows), attended.get(person_id, {}).get(session.id, 0)))
     return sorted(listed, key=lambda p: (p.first_join is None, p.first_join or utcnow(), p.name))
 
 
@@ -421,15 +428,15 @@ def grid_csv(grid_: Grid) -> tuple[list[str], list[list]]:
 
 def intervals_csv(workshop: Workshop) -> tuple[list[str], list[list]]:
     header = ["Person", "Country", "Session", "Started (UTC)", "Ended (UTC)", "Source", "Reason", "Recorded by"]
-    recorder = aliased(Person)
+    recorded_by = aliased(Person)
     found = db.session.execute(
         select(Person.name, Membership.country, AgendaSession.title, AttendanceInterval.started_at,
-               AttendanceInterval.ended_at, AttendanceInterval.source, AttendanceInterval.reason, recorder.name)
+               AttendanceInterval.ended_at, AttendanceInterval.source, AttendanceInterval.reason, recorded_by.name)
         .join(Person, Person.id == AttendanceInterval.person_id)
         .join(AgendaSession, AgendaSession.id == AttendanceInterval.session_id)
         .outerjoin(Membership, (Membership.person_id == AttendanceInterval.person_id)
                    & (Membership.workshop_id == AttendanceInterval.workshop_id))
-        .outerjoin(recorder, recorder.id == AttendanceInterval.recorded_by_id)
+        .outerjoin(recorded_by, recorded_by.id == AttendanceInterval.recorded_by_id)
         .where(AttendanceInterval.workshop_id == workshop.id)
         .order_by(AgendaSession.starts_at, Person.name, AttendanceInterval.started_at))
     rows = [[name, country or "", title, started.isoformat(timespec="seconds"),
