@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.attendance.conftest import at
+from tests.attendance.conftest import add_session, at
 from workshop.attendance.models import AttendanceInterval, AttendanceSource, AttendanceTotal
 from workshop.attendance.services import BANDS, seconds_attended
 from workshop.audit.models import AuditEvent
@@ -53,6 +53,7 @@ def test_the_grid_shows_shares_as_text_and_symbols_with_totals(client, make, rec
         assert f'.{band.css}::before {{ content: "{band.symbol} " / ""; }}' in stylesheet
     assert "2 of 4" in html  # two of the four members were in the opening
     assert "120 min (67%)" in html  # Nima: 90 + 30 of 180 minutes
+    assert '<small class="muted">Nepal</small>' in html  # the country's name, as other pages show it
 
 
 def test_the_grid_filters_by_country_and_role(client, make, recorded):
@@ -90,15 +91,25 @@ def test_moderators_see_their_own_not_everyones(client, make, recorded):
     assert client.get(f"/w/{recorded.code}/attendance.csv").status_code == 403
 
 
-def test_an_organizer_of_another_workshop_gets_nothing(client, make, recorded):
+def test_an_organizer_of_another_workshop_gets_nothing(app, client, make, recorded):
     elsewhere = make.workshop()
     stranger = make.member(elsewhere, Role.ORGANIZER)
     signed_in(client, make, stranger)
     base = f"/w/{recorded.code}/attendance"
     for path in ("", f"/sessions/{recorded.opening.id}", ".csv", "/intervals.csv", "/manual", "/delete-intervals"):
         assert client.get(base + path).status_code == 403, path
-    for path in ("/manual", "/manual/1/remove", "/delete-intervals"):
+    theirs = AttendanceInterval(workshop_id=elsewhere.id, session_id=add_session(elsewhere, "Theirs", at(0), 60).id,
+                                person_id=stranger.id, started_at=at(0), ended_at=at(30),
+                                source=AttendanceSource.MANUAL, reason="Joined by phone")
+    db.session.add(theirs)
+    db.session.commit()
+    for path in ("/manual", f"/manual/{theirs.id}/remove", "/delete-intervals"):
         assert make.post(client, base + path, {"reason": "x", "confirm": "y"}).status_code == 403, path
+    # This workshop's organizer, with the id of an entry of the other workshop: the lookup finds no such entry here.
+    organizer = signed_in(app.test_client(), make, recorded.organizer)
+    assert make.post(organizer, f"{base}/manual/{theirs.id}/remove", {"reason": "x"},
+                     csrf_path=f"{base}/manual").status_code == 404
+    assert db.session.get(AttendanceInterval, theirs.id) is not None
 
 
 def test_csv_exports_of_the_grid_and_of_the_intervals(client, make, recorded):
@@ -207,3 +218,45 @@ def test_intervals_are_deleted_only_after_the_workshop_and_totals_are_kept(clien
 def test_the_home_page_links_to_attendance(client, make, scene):
     signed_in(client, make, scene.nepal)
     assert "My attendance" in client.get(f"/w/{scene.code}/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("start, end", [
+    ("0001-01-01T00:00", "2023-07-18T10:00"),  # Colombo is east of UTC: before the year 1 in UTC
+    ("2023-07-18T09:00", "9999-12-31T23:59"),
+])
+def test_times_beyond_the_years_a_date_can_hold_are_refused(client, make, scene, start, end):
+    signed_in(client, make, scene.organizer)
+    refused = add(client, make, scene, start=start, end=end)
+    assert refused.status_code == 400
+    assert "Choose a time between the years 1900 and 9998." in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(AttendanceInterval)) == 0
+
+
+def test_a_nul_character_in_a_reason_is_refused_when_adding_and_removing(client, make, scene):
+    signed_in(client, make, scene.organizer)
+    refused = add(client, make, scene, reason="Joined\x00by phone")
+    assert refused.status_code == 400 and "NUL character" in refused.get_data(as_text=True)
+    assert add(client, make, scene).status_code == 302
+    entry = db.session.scalar(select(AttendanceInterval))
+    refused = make.post(client, f"/w/{scene.code}/attendance/manual/{entry.id}/remove", {"reason": "Wrong\x00"},
+                        csrf_path=f"/w/{scene.code}/attendance/manual")
+    assert refused.status_code == 400 and "NUL character" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(AttendanceInterval)) == 1
+
+
+def test_an_entry_number_too_large_for_the_database_is_refused(client, make, scene):
+    signed_in(client, make, scene.organizer)
+    refused = make.post(client, f"/w/{scene.code}/attendance/manual/99999999999999999999999/remove",
+                        {"reason": "Wrong person"}, csrf_path=f"/w/{scene.code}/attendance/manual")
+    assert refused.status_code == 400
+    assert "not the number of an entry" in refused.get_data(as_text=True)
+
+
+def test_the_manual_page_has_one_csrf_token_id_and_labels_its_times(client, make, scene):
+    signed_in(client, make, scene.organizer)
+    add(client, make, scene)
+    add(client, make, scene, start="2023-07-18T10:00", end="2023-07-18T10:30")
+    html = client.get(f"/w/{scene.code}/attendance/manual").get_data(as_text=True)
+    assert html.count('id="csrf_token"') <= 1
+    assert f"Opening, Tue 18 Jul 09:00 {scene.workshop.timezone}" in html
+    assert 'maxlength="500"' in html

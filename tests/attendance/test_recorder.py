@@ -3,13 +3,20 @@ per connection, projectors and pages outside a session not counted, a dead worke
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 
+from tests.attendance.conftest import add_session, at
+from workshop.agenda.models import AgendaSession
 from workshop.attendance.models import AttendanceInterval, AttendanceWorker
 from workshop.attendance.recorder import recorder, sweep_dead_workers
 from workshop.db import db, utcnow
+from workshop.live.presence import Connection
+from workshop.live.timers import Timers, live_jobs
 
 
 def intervals(person):
@@ -73,3 +80,71 @@ def test_a_worker_swept_by_mistake_opens_its_connections_again(scene, connect):
     first, again = intervals(scene.nepal)
     assert first.ended_at is not None and again.ended_at is None
     assert again.started_at >= first.ended_at
+
+
+def test_a_flush_that_fails_keeps_its_batch_whole_and_the_next_one_closes_the_row(scene, connect, monkeypatch):
+    tab = connect(scene.nepal, auth=session_auth(scene))
+    tab.disconnect()  # opened and closed in the same batch
+    real_commit, failures = db.session.commit, []
+
+    def locked_once():
+        if not failures:
+            failures.append("database is locked")
+            raise OperationalError("COMMIT", {}, Exception("database is locked"))
+        real_commit()
+
+    monkeypatch.setattr(db.session, "commit", locked_once)
+    with pytest.raises(OperationalError):
+        recorder().flush()
+    recorder().flush()
+    db.session.expire_all()
+    (row,) = intervals(scene.nepal)
+    assert row.ended_at is not None
+
+
+def test_a_row_whose_session_was_deleted_is_dropped_and_does_not_block_the_others(scene, connect):
+    doomed = add_session(scene.workshop, "Cancelled", at(300), 30)
+    connect(scene.sri_lanka, auth={"workshop": scene.code, "session": doomed.id})
+    connect(scene.nepal, auth=session_auth(scene))
+    db.session.execute(delete(AgendaSession).where(AgendaSession.id == doomed.id))
+    db.session.commit()
+    recorder().flush()  # before: a foreign key error at this flush and every one after
+    assert [row.session_id for row in intervals(scene.nepal)] == [scene.opening.id]
+    assert intervals(scene.sri_lanka) == []
+    recorder().flush()  # nothing left over to fail again
+    assert len(intervals(scene.nepal)) == 1
+
+
+def test_a_connection_arriving_while_a_swept_worker_registers_again_gets_one_row(scene, connect, monkeypatch):
+    connect(scene.nepal, auth=session_auth(scene))
+    recorder().flush()
+    sweep_dead_workers(0, now=utcnow() + timedelta(seconds=1))
+    rec, register_again = recorder(), recorder()._reopened_if_swept
+
+    def arrival_during_the_flush(*args):
+        rec.arrived("late-sid", Connection(scene.workshop.id, scene.sri_lanka.id, scene.opening.id), {})
+        return register_again(*args)
+
+    monkeypatch.setattr(rec, "_reopened_if_swept", arrival_during_the_flush)
+    recorder().flush()
+    monkeypatch.undo()
+    recorder().flush()
+    rec.left("late-sid")
+    recorder().flush()
+    db.session.expire_all()
+    (row,) = intervals(scene.sri_lanka)
+    assert row.ended_at is not None
+
+
+def test_the_attendance_flush_runs_once_more_as_the_worker_stops(app, scene, connect):
+    (job,) = [job for job in live_jobs(app) if job.name == "attendance flush"]
+    assert job.once_more_at_stop
+    timers = Timers(app, [replace(job, every=3600)])  # no tick before the stop
+    timers.start()
+    tab = connect(scene.nepal, auth=session_auth(scene))
+    tab.disconnect()
+    assert intervals(scene.nepal) == []
+    timers.stop()
+    db.session.expire_all()
+    (row,) = intervals(scene.nepal)
+    assert row.ended_at is not None

@@ -3,11 +3,11 @@ the session's scheduled span, plus the totals kept once intervals were deleted."
 
 from __future__ import annotations
 
-from workshop.attendance.models import AttendanceInterval, AttendanceSource, AttendanceTotal
 import random
 
 from tests.attendance.conftest import at
 from tests.attendance.union import union_seconds
+from workshop.attendance.models import AttendanceInterval, AttendanceSource, AttendanceTotal
 from workshop.attendance.services import seconds_attended
 from workshop.db import db
 
@@ -31,6 +31,18 @@ def test_time_outside_the_span_does_not_count(scene):
     live(scene, scene.sri_lanka, scene.opening, -30, -10, "before")
     db.session.commit()
     assert seconds_attended(scene.workshop.id) == {scene.nepal.id: {scene.opening.id: 20 * 60}}
+
+
+def test_one_sessions_count_is_that_sessions_only(scene):
+    live(scene, scene.nepal, scene.opening, 0, 30, "opening")
+    live(scene, scene.nepal, scene.panel, 120, 150, "panel")
+    db.session.add(AttendanceTotal(workshop_id=scene.workshop.id, session_id=scene.panel.id,
+                                   person_id=scene.sri_lanka.id, seconds=600))
+    db.session.commit()
+    assert seconds_attended(scene.workshop.id, session_id=scene.opening.id) == {
+        scene.nepal.id: {scene.opening.id: 1800}}
+    assert seconds_attended(scene.workshop.id, session_id=scene.panel.id) == {
+        scene.nepal.id: {scene.panel.id: 1800}, scene.sri_lanka.id: {scene.panel.id: 600}}
 
 
 def test_the_databases_count_matches_the_plain_union_on_random_days(scene):

@@ -17,6 +17,7 @@ connections again as new rows, so nobody stays uncounted.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import uuid
@@ -27,6 +28,8 @@ from itertools import count
 from flask import Flask, current_app
 from sqlalchemy import bindparam, case, delete, insert, select, update
 
+from workshop.accounts.models import Person
+from workshop.agenda.models import AgendaSession
 from workshop.attendance.models import AttendanceInterval, AttendanceSource, AttendanceWorker
 from workshop.db import db, utcnow
 from workshop.live.handlers import on_connection
@@ -35,6 +38,7 @@ from workshop.live.timers import Job, on_timer
 
 INTERVALS = AttendanceInterval.__table__
 WORKERS = AttendanceWorker.__table__
+log = logging.getLogger(__name__)
 PROJECTOR = "projector"  # the auth key of a projector's page (live.js): it shows the session to a room, nobody attends
 
 _CLOSE = (update(INTERVALS)
@@ -75,17 +79,11 @@ class Recorder:
         with self._lock:
             self._open[sid] = self._to_insert[sid] = opening
 
-    def left(self, sid: str, connection: Connection) -> None:
+    def left(self, sid: str) -> None:
         with self._lock:
             opening = self._open.pop(sid, None)
             if opening is not None:
                 self._to_close[sid] = (opening.row_key, utcnow())
-
-    @property
-    def pending(self) -> int:
-        """Openings and closings not yet written."""
-        with self._lock:
-            return len(self._to_insert) + len(self._to_close)
 
     # Written by the timer ------------------------------------------------------------------------------------
 
@@ -106,6 +104,7 @@ class Recorder:
             raise
 
     def _write(self, inserts: dict[str, Opening], closes: dict[str, tuple[str, datetime]], recording: bool) -> None:
+        """Writes ``inserts`` and ``closes`` without changing them: ``flush`` puts them back if the write fails."""
         connection = db.session.connection()
         now = utcnow()
         if recording:
@@ -115,17 +114,19 @@ class Recorder:
             self._registered = False
         rows = []
         for sid, opening in inserts.items():
-            closed = closes.pop(sid, None)
+            closed = closes.get(sid)
             rows.append({"workshop_id": opening.workshop_id, "session_id": opening.session_id,
                          "person_id": opening.person_id, "started_at": opening.started_at,
                          "ended_at": closed[1] if closed else None, "source": AttendanceSource.LIVE.value,
                          "worker_id": self.worker_id, "connection_id": opening.row_key, "reason": "",
                          "created_at": now})
+        rows = _without_orphans(rows) if rows else []
         if rows:
             connection.execute(insert(INTERVALS), rows)
-        if closes:
-            connection.execute(_CLOSE, [{"worker": self.worker_id, "row_key": key, "at": at}
-                                        for key, at in closes.values()])
+        closings = [{"worker": self.worker_id, "row_key": key, "at": at}
+                    for sid, (key, at) in closes.items() if sid not in inserts]
+        if closings:
+            connection.execute(_CLOSE, closings)
 
     def _reopened_if_swept(self, connection, now: datetime, inserts: dict[str, Opening]) -> dict[str, Opening]:
         """The heartbeat. If another worker swept this one as dead, its rows were closed: open its connections
@@ -138,11 +139,28 @@ class Recorder:
         if self._registered:
             with self._lock:
                 for sid, opening in self._open.items():
-                    if sid not in inserts:
+                    if sid not in inserts and sid not in self._to_insert:  # those get their row at their flush
                         self._open[sid] = reopened[sid] = replace(
                             opening, row_key=f"{sid}.{next(self._reopenings)}", started_at=now)
         self._registered = True
         return reopened
+
+
+def _without_orphans(rows: list[dict]) -> list[dict]:
+    """The rows whose session and person still exist. One deleted while its opening waited in memory would fail the
+    batch's INSERT at every flush; it is dropped (and logged) instead. One deleted between this check and the INSERT
+    fails that flush only: the batch is kept, and the next flush drops it."""
+    sessions = set(db.session.scalars(select(AgendaSession.id)
+                                      .where(AgendaSession.id.in_({row["session_id"] for row in rows}))))
+    people = set(db.session.scalars(select(Person.id).where(Person.id.in_({row["person_id"] for row in rows}))))
+    kept = []
+    for row in rows:
+        if row["session_id"] in sessions and row["person_id"] in people:
+            kept.append(row)
+        else:
+            log.warning("attendance from %s not recorded: person %s or session %s was deleted",
+                        row["started_at"], row["person_id"], row["session_id"])
+    return kept
 
 
 def sweep_dead_workers(timeout_seconds: float, now: datetime | None = None) -> int:
@@ -197,4 +215,4 @@ def _arrived(sid: str, connection: Connection, auth: dict) -> None:
 
 
 def _left(sid: str, connection: Connection) -> None:
-    recorder().left(sid, connection)
+    recorder().left(sid)

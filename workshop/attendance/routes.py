@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from workshop.accounts.models import Person
+from workshop.accounts.services import country_name
 from workshop.agenda.display import clock_for
 from workshop.attendance import services
 from workshop.attendance.forms import DeleteIntervalsForm, ManualEntryForm, RemoveEntryForm
@@ -90,13 +91,14 @@ def intervals_csv(workshop: Workshop, membership: Membership):
 
 def _entry_form(workshop: Workshop) -> ManualEntryForm:
     form = ManualEntryForm()
-    form.person_id.choices = [(person_id, f"{name} ({country or 'no country'})") for person_id, name, country in
+    form.person_id.choices = [(person_id, f"{name} ({country_name(country) if country else 'no country'})")
+                              for person_id, name, country in
                               db.session.execute(select(Person.id, Person.name, Membership.country)
                                                  .join(Membership, Membership.person_id == Person.id)
                                                  .where(Membership.workshop_id == workshop.id)
                                                  .order_by(Person.name))]
     zone = ZoneInfo(workshop.timezone)
-    form.session_id.choices = [(s.id, f"{s.title}, {s.starts_at.astimezone(zone):%a %d %b %H:%M}")
+    form.session_id.choices = [(s.id, f"{s.title}, {s.starts_at.astimezone(zone):%a %d %b %H:%M} {workshop.timezone}")
                                for s in services.attended_sessions(workshop)]
     return form
 
@@ -107,7 +109,8 @@ def _in_host_zone(workshop: Workshop, moment: datetime) -> datetime:
 
 def _manual_page(workshop: Workshop, form: ManualEntryForm, status: int = 200, remove_form=None):
     return render_template("attendance/manual.html", workshop=workshop, form=form,
-                           remove_form=remove_form or RemoveEntryForm(), entries=services.manual_entries(workshop),
+                           remove_form=remove_form or RemoveEntryForm(), reason_max=services.REASON_MAX,
+                           entries=services.manual_entries(workshop),
                            purge=services.purge_of(workshop), clock=_clock(workshop)), status
 
 
@@ -134,6 +137,8 @@ def add_manual(workshop: Workshop, membership: Membership):
 @blueprint.post("/w/<code>/attendance/manual/<int:entry_id>/remove")
 @requires(Action.MANAGE_ATTENDANCE)
 def remove_manual(workshop: Workshop, membership: Membership, entry_id: int):
+    if entry_id > services.LARGEST_ID:
+        abort(400, "That is not the number of an entry.")
     entry = services.manual_entry(workshop, entry_id)
     if entry is None:
         abort(404, "There is no such entry made by hand in this workshop.")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
 from typing import NamedTuple
-from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, case, delete, func, literal, select
@@ -21,6 +21,7 @@ from workshop.audit.services import record
 from workshop.db import UTCDateTime, db, utcnow
 from workshop.errors import ValidationError
 from workshop.workshops.models import Membership, Role, Workshop
+
 
 class epoch_seconds(FunctionElement):
     """A datetime column as seconds since 1970, computed by the database."""
@@ -53,7 +54,7 @@ greatest = _scalar_function("greatest", "max", "GREATEST")
 least = _scalar_function("least", "min", "LEAST")
 
 
-def _union_seconds(workshop_id: int, person_id: int | None, now: datetime):
+def _union_seconds(workshop_id: int, person_id: int | None, session_id: int | None, now: datetime):
     """The query: per person and session, the seconds covered by the union of their intervals within the session's
     span (an open interval runs until ``now``).
 
@@ -70,6 +71,8 @@ def _union_seconds(workshop_id: int, person_id: int | None, now: datetime):
                .where(interval.c.workshop_id == workshop_id))
     if person_id is not None:
         clipped = clipped.where(interval.c.person_id == person_id)
+    if session_id is not None:
+        clipped = clipped.where(interval.c.session_id == session_id)
     clipped = clipped.subquery()
     pair = (clipped.c.person_id, clipped.c.session_id)
     reach = func.max(clipped.c.b).over(partition_by=pair, order_by=(clipped.c.a, clipped.c.b), rows=(None, -1))
@@ -81,20 +84,24 @@ def _union_seconds(workshop_id: int, person_id: int | None, now: datetime):
             .group_by(ordered.c.person_id, ordered.c.session_id))
 
 
-def seconds_attended(workshop_id: int, person_id: int | None = None) -> dict[int, dict[int, int]]:
+def seconds_attended(workshop_id: int, person_id: int | None = None,
+                     session_id: int | None = None) -> dict[int, dict[int, int]]:
     """person_id -> session_id -> seconds present: the union of recorded and manual intervals within the session's
     scheduled span, plus the totals kept when intervals were deleted. A pair never attended is absent.
-    With ``person_id``, that person's only."""
+    With ``person_id``, that person's only; with ``session_id``, that session's only."""
     attended: dict[int, dict[int, int]] = defaultdict(dict)
-    for someone, session_id, seconds in db.session.execute(_union_seconds(workshop_id, person_id, utcnow())):
+    for someone, session, seconds in db.session.execute(_union_seconds(workshop_id, person_id, session_id,
+                                                                       utcnow())):
         if int(round(seconds, 3)):  # round: the database's float seconds may be a hair short of whole
-            attended[someone][session_id] = int(round(seconds, 3))
+            attended[someone][session] = int(round(seconds, 3))
     kept = select(AttendanceTotal.person_id, AttendanceTotal.session_id, AttendanceTotal.seconds) \
         .where(AttendanceTotal.workshop_id == workshop_id, AttendanceTotal.seconds > 0)
     if person_id is not None:
         kept = kept.where(AttendanceTotal.person_id == person_id)
-    for someone, session_id, seconds in db.session.execute(kept):
-        attended[someone][session_id] = attended[someone].get(session_id, 0) + seconds
+    if session_id is not None:
+        kept = kept.where(AttendanceTotal.session_id == session_id)
+    for someone, session, seconds in db.session.execute(kept):
+        attended[someone][session] = attended[someone].get(session, 0) + seconds
     return dict(attended)
 
 
@@ -234,7 +241,7 @@ def session_list(workshop: Workshop, session: AgendaSession) -> list[PersonInSes
     kept = {row.person_id: row for row in db.session.execute(
         select(AttendanceTotal.person_id, AttendanceTotal.first_join, AttendanceTotal.last_leave)
         .where(AttendanceTotal.session_id == session.id))}
-    attended = seconds_attended(workshop.id)
+    attended = seconds_attended(workshop.id, session_id=session.id)
     people = dict(db.session.execute(select(Person.id, Person.name).where(Person.id.in_(set(found) | set(kept)))).all())
     countries = dict(db.session.execute(select(Membership.person_id, Membership.country)
                                         .where(Membership.workshop_id == workshop.id)).all())
@@ -244,8 +251,8 @@ def session_list(workshop: Workshop, session: AgendaSession) -> list[PersonInSes
         joins = [moment for moment in (row and row.first_join, total and total.first_join) if moment]
         leaves = [moment for moment in (row and row.last_leave, total and total.last_leave) if moment]
         listed.append(PersonInSession(person_id, people.get(person_id, "(deleted)"), countries.get(person_id),
-                               min(joins) if joins else None, max(leaves) if leaves else None,
-                               bool(row and row.open_rows), attended.get(person_id, {}).get(session.id, 0)))
+                                      min(joins) if joins else None, max(leaves) if leaves else None,
+                                      bool(row and row.open_rows), attended.get(person_id, {}).get(session.id, 0)))
     return sorted(listed, key=lambda p: (p.first_join is None, p.first_join or utcnow(), p.name))
 
 
@@ -267,6 +274,29 @@ MANUAL_ADDED = "attendance added by hand"
 MANUAL_REMOVED = "attendance entry removed"
 INTERVALS_DELETED = "attendance intervals deleted"
 REASON_MAX = 500
+LARGEST_ID = 2**31 - 1  # an id column holds no more (PostgreSQL integer); a longer number in a URL is no entry
+YEARS = (1900, 9999)  # of an entry by hand, in UTC; beyond them a conversion overflows
+
+
+def _reason(reason: str, missing: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": missing})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    if "\x00" in reason:  # PostgreSQL refuses it in text; no one types it
+        raise ValidationError({"reason": "The reason contains a NUL character: type it again as plain text."})
+    return reason
+
+
+def _in_utc(moment: datetime, field: str) -> datetime:
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        moment = None
+    if moment is None or not YEARS[0] <= moment.year < YEARS[1]:
+        raise ValidationError({field: f"Choose a time between the years {YEARS[0]} and {YEARS[1] - 1}."})
+    return moment
 
 
 def manual_entries(workshop: Workshop) -> list[AttendanceInterval]:
@@ -284,11 +314,8 @@ def add_manual(workshop: Workshop, actor, person_id: int, session_id: int, start
                ended_at: datetime, reason: str) -> AttendanceInterval:
     """An organizer's entry (someone who joined by phone): refused if it overlaps another manual entry of the same
     person and session (409), or once the workshop's intervals were deleted (409). Audit-logged."""
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why this attendance is added (for example: joined by phone)."})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    reason = _reason(reason, "Say why this attendance is added (for example: joined by phone).")
+    started_at, ended_at = _in_utc(started_at, "started_at"), _in_utc(ended_at, "ended_at")
     if ended_at <= started_at:
         raise ValidationError({"ended_at": "The end must come after the start."})
     session = db.session.scalar(select(AgendaSession).where(AgendaSession.id == session_id,
@@ -329,11 +356,7 @@ def manual_entry(workshop: Workshop, entry_id: int) -> AttendanceInterval | None
 
 def remove_manual(entry: AttendanceInterval, actor, reason: str) -> None:
     """Remove an entry made by hand, with a reason. Audit-logged."""
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why this entry is removed."})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    reason = _reason(reason, "Say why this entry is removed.")
     record(entry.workshop_id, actor, MANUAL_REMOVED, subject=entry.person,
            detail=f"{entry.session.title}: {entry.started_at:%Y-%m-%d %H:%M}–{entry.ended_at:%Y-%m-%d %H:%M} UTC "
                   f"(added for: {entry.reason}). Reason: {reason}")
@@ -405,15 +428,15 @@ def grid_csv(grid_: Grid) -> tuple[list[str], list[list]]:
 
 def intervals_csv(workshop: Workshop) -> tuple[list[str], list[list]]:
     header = ["Person", "Country", "Session", "Started (UTC)", "Ended (UTC)", "Source", "Reason", "Recorded by"]
-    recorder = aliased(Person)
+    recorded_by = aliased(Person)
     found = db.session.execute(
         select(Person.name, Membership.country, AgendaSession.title, AttendanceInterval.started_at,
-               AttendanceInterval.ended_at, AttendanceInterval.source, AttendanceInterval.reason, recorder.name)
+               AttendanceInterval.ended_at, AttendanceInterval.source, AttendanceInterval.reason, recorded_by.name)
         .join(Person, Person.id == AttendanceInterval.person_id)
         .join(AgendaSession, AgendaSession.id == AttendanceInterval.session_id)
         .outerjoin(Membership, (Membership.person_id == AttendanceInterval.person_id)
                    & (Membership.workshop_id == AttendanceInterval.workshop_id))
-        .outerjoin(recorder, recorder.id == AttendanceInterval.recorded_by_id)
+        .outerjoin(recorded_by, recorded_by.id == AttendanceInterval.recorded_by_id)
         .where(AttendanceInterval.workshop_id == workshop.id)
         .order_by(AgendaSession.starts_at, Person.name, AttendanceInterval.started_at))
     rows = [[name, country or "", title, started.isoformat(timespec="seconds"),
