@@ -46,11 +46,11 @@ def post_worker_init(worker):
     """Start the app's background work; on SIGTERM, drain the app while gunicorn stops accepting."""
     import gevent
 
-    from workshop.certificates.fonts import prepare_for
+    from workshop.certificates.rendering import prepare_fonts_in_background
     from workshop.ops.lifecycle import drain, freeze_startup_objects, start_serving
 
     app = worker.wsgi
-    prepare_for(app)  # the certificates' fonts, made before the worker serves: never inside a request
+    prepare_fonts_in_background(app)  # the certificates' fonts: never made inside a request
     start_serving(app)
     freeze_startup_objects()  # as `python -m workshop.serve` does: no full collection walks start-up's objects
 

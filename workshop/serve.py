@@ -62,12 +62,12 @@ def no_delay_handler():
 
 def main() -> None:
     from workshop import create_app
-    from workshop.certificates.fonts import prepare_for
+    from workshop.certificates.rendering import prepare_fonts_in_background
     from workshop.extensions import socketio
     from workshop.ops.lifecycle import freeze_startup_objects, start_serving
 
     app = create_app()
-    prepare_for(app)  # the certificates' fonts, made before listening: never inside a request
+    prepare_fonts_in_background(app)  # the certificates' fonts: never made inside a request
     host = os.environ.get("WORKSHOP_HOST", "127.0.0.1")
     port = int(os.environ.get("WORKSHOP_PORT", "5000"))
     print(f"Serving the workshop app on http://{host}:{port}/ ({ASYNC_MODE}); stop with Ctrl+C", flush=True)

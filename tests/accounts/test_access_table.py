@@ -242,6 +242,8 @@ ACCESS: dict[str, str] = {
     "certificates.person_pdf": "organizer",
     "certificates.all_zip": "organizer",
     "certificates.own_pdf": "participant",
+    "certificates.get_own": "participant",
+    "certificates.issue_all": "organizer",
     "certificates.verify": PUBLIC,  # a wrong code is "not found"
     "attendance.overview": "participant",  # organizers get the grid, everyone else their own attendance
     "attendance.session_list": "organizer",

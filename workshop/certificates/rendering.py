@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workshop.certificates import pdf
-from workshop.certificates.fonts import FontsNotReady
+from workshop.certificates.fonts import FontsNotReady, cache_folder, prepare_all
 from workshop.errors import ValidationError
 
 FONTS_NOT_READY = ("Certificates cannot be drawn right now: the server's fonts for them are not prepared. "
@@ -36,3 +36,19 @@ def render(text: pdf.CertificateText, font_folder: Path) -> bytes:
         return pdf.render(text, font_folder)
     except FontsNotReady:
         raise ValidationError({"certificate": FONTS_NOT_READY}, status=503) from None
+
+
+def prepare_fonts_in_background(app) -> None:
+    """What a served process calls as it starts: any missing font is made in a thread of its own, so the process
+    answers at once (a fresh machine takes a minute or two, later starts find them made). A certificate asked
+    for meanwhile gets the 503 above; none is made in a request."""
+    folder = cache_folder(app.config["CERTIFICATE_FONT_CACHE"])
+    if _on_gevent():
+        import gevent
+
+        gevent.get_hub().threadpool.spawn(prepare_all, folder)
+    else:
+        import threading
+
+        threading.Thread(target=prepare_all, args=(folder,), name="certificate fonts", daemon=True).start()
+
