@@ -66,7 +66,10 @@ def wait_for(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
 
 def server_env(instance: Path, port: int, database_url: str | None = None) -> dict:
     """The environment of the real server: a fresh instance folder, SQLite in it unless a database is given."""
-    env = {**os.environ, "WORKSHOP_INSTANCE_PATH": str(instance), "WORKSHOP_PORT": str(port)}
+    # The certificates' fonts from `make run`'s folder, made before the server starts (start_server): made by the
+    # served process itself, a fresh instance's would cost minutes of CPU beside what is measured.
+    env = {"WORKSHOP_CERTIFICATE_FONT_CACHE": str(ROOT / "instance" / "fonts"), **os.environ,
+           "WORKSHOP_INSTANCE_PATH": str(instance), "WORKSHOP_PORT": str(port)}
     env.pop("WORKSHOP_DATABASE_URL", None)
     env.pop("WORKSHOP_MESSAGE_QUEUE", None)
     if database_url:
@@ -132,6 +135,7 @@ def wait_until_quiet(clients, quiet: float = 1.0, longest: float = 60) -> None:
 def start_server(env: dict, output=subprocess.DEVNULL) -> subprocess.Popen:
     """``python -m workshop.serve`` as ``make run`` starts it (gevent, one process), once it answers; its output
     (both streams) to ``output``, by default nowhere."""
+    flask_command(env, "certificate-fonts")
     process = subprocess.Popen([PYTHON, "-m", "workshop.serve"], cwd=ROOT, env=env, stdout=output,
                                stderr=subprocess.STDOUT)
     wait_for(int(env["WORKSHOP_PORT"]), process)
