@@ -27,6 +27,7 @@ from workshop.db import db, utcnow
 from workshop.errors import ValidationError
 from workshop.extensions import socketio
 from workshop.live.access import breakout_refusal
+from workshop.live import revisions
 from workshop.live.broadcast import FRAGMENT_EVENT, emit_fragment, on_change, session_hooks
 from workshop.live.handlers import on_place
 from workshop.live.presence import presence
@@ -294,16 +295,18 @@ class BreakoutsOnSessionPage:
     def joined(self, session, membership) -> None:
         """Place a participant who arrives while a round runs (announced to the desk), then send their card."""
         version = services.session_version(session.id)
-        # With no round in the session, everyone's card is the same: kept per revision for a join storm.
-        kept = current_app.extensions.setdefault("breakout_cards_without_round", {})  # session id -> (revision, card)
-        if (found := kept.get(session.id)) is not None and found[0] == version:
-            emit(FRAGMENT_EVENT, found[1], to=request.sid)
+        read = []  # the round, when this call reads it
+
+        def card_without_round() -> str | None:
+            read.append(services.current_round(session.id))
+            return render_card(None, version=version) if read[0] is None else None
+
+        # With no round in the session, everyone's card is the same (None otherwise): kept per revision.
+        shared = revisions.kept_at("breakout_cards_without_round", session.id, version, card_without_round)
+        if shared is not None:
+            emit(FRAGMENT_EVENT, shared, to=request.sid)
             return
-        round_ = services.current_round(session.id)
-        if round_ is None:
-            kept[session.id] = (version, render_card(None, version=version))
-            emit(FRAGMENT_EVENT, kept[session.id][1], to=request.sid)
-            return
+        round_ = read[0] if read else services.current_round(session.id)
         if round_.state == RoundState.OPEN and membership.role == Role.PARTICIPANT:
             try:
                 placed = services.place_late_joiner(round_, current_user.id)

@@ -14,7 +14,7 @@ the database: its store issues versions by the same rule (see presence.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from functools import cache
 
@@ -22,7 +22,7 @@ from sqlalchemy import BigInteger, String, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flask import g
+from flask import current_app, g
 
 from workshop.changes import announce, announce_committed
 from workshop.db import db
@@ -107,3 +107,18 @@ def read_ahead(targets: list[str]) -> Iterator[None]:
         yield
     finally:
         del g.revisions_read_ahead
+
+
+def kept_at(store: str, key: Hashable, version: int, make: Callable[[], object]):
+    """``make()`` for ``key`` at ``version``, made once per version in this process and shared by every page that
+    asks at the same one (a join storm asks a thousand times). Only the newest version is kept: a page that read an
+    older one gets its own."""
+    kept = current_app.extensions.setdefault(store, {})
+    found = kept.get(key)
+    if found is not None and found[0] == version:
+        return found[1]
+    value = make()
+    if found is None or found[0] < version:
+        kept[key] = (version, value)
+    return value
+

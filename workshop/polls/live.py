@@ -74,13 +74,11 @@ def render_session_polls(session, person) -> str:
     for the person, with their answer.
     """
     version = version_of(session.id)
-    kept = current_app.extensions.setdefault("session_poll_cards", {})  # session id -> (revision, cards)
-    if (found := kept.get(session.id)) is None or found[0] != version:
-        found = (version, [(poll.id, render_card(poll, version, None)) for poll in visible_polls(session)])
-        kept[session.id] = found
-    answered = services.ballot_ids_by_poll([poll_id for poll_id, _ in found[1]], person)
+    shared = revisions.kept_at("session_poll_cards", session.id, version, lambda: [
+        (poll.id, render_card(poll, version, None)) for poll in visible_polls(session)])
+    answered = services.ballot_ids_by_poll([poll_id for poll_id, _ in shared], person)
     cards = [_answered_card(poll_id, ballot_id, version) if (ballot_id := answered.get(poll_id)) else card
-             for poll_id, card in found[1]]
+             for poll_id, card in shared]
     return render_template("polls/_session_polls.html", cards=cards, version=version)
 
 

@@ -137,14 +137,8 @@ def _public_items(session_id: int, version: int) -> list[tuple[int, str]]:
     """(id, rendered item) of the session's approved and answered questions at ``version``, kept for the
     session's latest revision in this process. A name changed since is shown at the next change of the questions,
     as a broadcast would show it."""
-    lists = current_app.extensions.setdefault("qa_public_items", {})
-    kept = lists.get(session_id)
-    if kept is not None and kept[0] == version:
-        return kept[1]
-    items = [(question.id, _list_item(question, version)) for question in services.public_questions(session_id)]
-    if kept is None or kept[0] < version:
-        lists[session_id] = (version, items)
-    return items
+    return revisions.kept_at("qa_public_items", session_id, version, lambda: [
+        (question.id, _list_item(question, version)) for question in services.public_questions(session_id)])
 
 
 def _list_item(question: Question, version: int) -> str:
