@@ -33,6 +33,7 @@ import contextvars  # noqa: E402
 from flask import has_app_context  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from workshop import create_app  # noqa: E402
 from workshop.db import db  # noqa: E402
@@ -171,7 +172,19 @@ KEPT_TABLES = {"ballot_secret"}
 
 
 def _empty_all_tables() -> None:
-    """DELETE, not TRUNCATE: TRUNCATE's exclusive lock can deadlock with a straggling reader on PostgreSQL."""
+    """DELETE, not TRUNCATE: TRUNCATE's exclusive lock can deadlock with a straggling reader on PostgreSQL. A test
+    server still stopping may write meanwhile (attendance's flush and heartbeat): PostgreSQL then picks one side of
+    a deadlock to roll back, and if it is this one, emptying starts again."""
+    for attempt in range(3):
+        try:
+            return _delete_all_rows()
+        except OperationalError as error:
+            db.session.rollback()
+            if "deadlock" not in str(error) or attempt == 2:
+                raise
+
+
+def _delete_all_rows() -> None:
     postgres = db.engine.dialect.name == "postgresql"
     for table in reversed(db.metadata.sorted_tables):
         if table.name in KEPT_TABLES:
